@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tsmon top-level build.
+#
+#   make              library, CLI (build/tsmon) and, when the headers of
+#                     KVER (default: running kernel) are installed, the module
+#   make demo         install what is missing, boot the 6.1 guest, show events
+#   make check        everything CI runs: unit tests, both kernels' builds
+#                     (W=1, sparse) and the guest suites on 6.1 and 6.12
+#   make bench        read-path benchmarks on the host
+
+include kernels.conf
+
+VERSION		:= $(shell cat VERSION)
+SOVERSION	:= 0
+KVER		?= $(shell uname -r)
+KVERS		:= $(TSMON_KVER_6_1) $(TSMON_KVER_6_12)
+B		:= build
+
+CC		?= gcc
+CFLAGS		?= -O2 -g
+WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wformat=2 -Wno-unused-parameter
+ALL_CFLAGS	:= -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
+		   -DTSMON_VERSION=\"$(VERSION)\" $(CFLAGS)
+
+LIB_SRCS	:= $(wildcard lib/*.c)
+LIB_PIC_OBJS	:= $(LIB_SRCS:%.c=$(B)/pic/%.o)
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_SO		:= $(B)/libtsmon.so.$(VERSION)
+LIB_A		:= $(B)/libtsmon.a
+TOOL_SRCS	:= $(wildcard tools/*.c)
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+UNIT_HELPERS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+SELF_SRCS	:= $(wildcard tests/selftests/tsmon_*.c)
+SELF_BINS	:= $(SELF_SRCS:tests/selftests/%.c=$(B)/tests/selftests/%)
+BENCH_SRCS	:= $(wildcard tests/bench/*.c)
+BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(B)/tests/bench/%)
+KSFT_DIR	:= $(B)/kselftest
+KMOD_SRCS	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/tsmon.h
+
+# Debian packages the build and the guest tests need.
+DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
+		   qemu-system-x86 busybox-static kmod cpio xz-utils \
+		   linux-source-6.1 \
+		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
+		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12)
+
+.PHONY: all lib cli module modules deps unit selftests bench demo check \
+	kcheck vmcheck clean
+
+all: lib cli module
+
+lib: $(LIB_SO) $(LIB_A)
+cli: $(B)/tsmon
+
+# ---------------------------------------------------------------- deps
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && \
+		apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# ---------------------------------------------------------------- library
+$(B)/pic/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_SO): $(LIB_PIC_OBJS) lib/libtsmon.map
+	$(CC) -shared -Wl,-soname,libtsmon.so.$(SOVERSION) \
+		-Wl,--version-script=lib/libtsmon.map -o $@ $(LIB_PIC_OBJS)
+	ln -sf libtsmon.so.$(VERSION) $(B)/libtsmon.so.$(SOVERSION)
+	ln -sf libtsmon.so.$(SOVERSION) $(B)/libtsmon.so
+
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# ---------------------------------------------------------------- CLI
+$(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A)
+
+# ---------------------------------------------------------------- module
+# Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
+# never share object files.
+define kmod_tree
+	@mkdir -p $(B)/kmod/$(1)/kmod
+	@ln -sfn $(CURDIR)/include $(B)/kmod/$(1)/include
+	@ln -sf $(CURDIR)/Kbuild $(B)/kmod/$(1)/Kbuild
+	@ln -sf $(CURDIR)/VERSION $(B)/kmod/$(1)/VERSION
+	@for f in kmod/*.c kmod/*.h; do ln -sf $(CURDIR)/$$f $(B)/kmod/$(1)/$$f; done
+endef
+
+$(B)/kmod/%/tsmon.ko: $(KMOD_SRCS)
+	$(call kmod_tree,$*)
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$* W=1 modules \
+		2>&1 | tee $(B)/kmod/$*/build.log
+	@if grep -E 'warning:|error:' $(B)/kmod/$*/build.log; then \
+		echo "module build for $* is not warning-free"; rm -f $@; exit 1; fi
+	@test -f $@
+
+module:
+	@if [ -d /lib/modules/$(KVER)/build ]; then \
+		$(MAKE) --no-print-directory $(B)/kmod/$(KVER)/tsmon.ko; \
+	else \
+		echo "note: no headers for kernel $(KVER) (/lib/modules/$(KVER)/build);" \
+		     "skipping the module. Build one with: make module KVER=<version>"; \
+	fi
+
+modules: $(foreach k,$(KVERS),$(B)/kmod/$(k)/tsmon.ko)
+
+# W=1 and sparse over every file, for both kernels; any diagnostic fails.
+kcheck: modules
+	@set -e; for k in $(KVERS); do \
+		echo "== sparse + W=1: $$k"; \
+		$(MAKE) -s -C /lib/modules/$$k/build M=$(CURDIR)/$(B)/kmod/$$k \
+			W=1 C=2 modules > $(B)/kmod/$$k/sparse.log 2>&1 || \
+			{ cat $(B)/kmod/$$k/sparse.log; exit 1; }; \
+		if grep -E 'warning|error' $(B)/kmod/$$k/sparse.log; then \
+			echo "sparse/W=1 diagnostics for $$k"; exit 1; fi; \
+	done
+
+# ---------------------------------------------------------------- tests
+$(B)/tests/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_A) -lcmocka -lpthread
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+$(KSFT_DIR)/kselftest.h:
+	@mkdir -p $(KSFT_DIR)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT_DIR) \
+		--strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+
+$(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(KSFT_DIR)/kselftest.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -o $@ $< $(LIB_A) -lpthread
+
+selftests: $(SELF_BINS) cli
+
+$(B)/tests/bench/%: tests/bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) -lpthread
+
+bench: $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do $$b; done
+
+# One guest run of the whole selftest suite on one kernel (KV=6.1|6.12).
+vmcheck: selftests modules
+	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
+
+check: deps
+	$(MAKE) lib cli
+	$(MAKE) unit
+	$(MAKE) kcheck
+	$(MAKE) selftests
+	$(MAKE) vmcheck KV=6.1
+	$(MAKE) vmcheck KV=6.12
+	@echo "make check: all suites passed"
+
+demo: deps
+	$(MAKE) lib cli modules
+	tests/vm/run --kernel 6.1 -- tests/demo.sh
+
+clean:
+	rm -rf $(B)

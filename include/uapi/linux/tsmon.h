@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tsmon: timekeeping event monitor - shared memory ABI.
+ *
+ * /dev/tsmon is mapped read-only and shared (mmap offset 0, length at most
+ * tsmon_header.region_size). The region is laid out as:
+ *
+ *   offset 0                  struct tsmon_header   (constants + head index)
+ *   header.health_offset      struct tsmon_health   (seqcount protected)
+ *   header.ring_offset        struct tsmon_record[header.ring_entries]
+ *
+ * Readers must take every offset and size from the header, never from
+ * sizeof() or the TSMON_*_OFFSET hints below: the layout grows by appending
+ * fields to the end of a structure, and the header says how large each
+ * structure really is in the running module. A reader built against an
+ * older header copies the prefix it knows; a reader built against a newer
+ * header treats the missing tail as zero.
+ *
+ * Only __u32 and __u64 fields are used. Fields documented as "signed" hold
+ * a two's complement value and are meant to be cast to int32_t / int64_t.
+ * Names are NUL-padded ASCII stored in __u64 arrays (read them as char[]).
+ *
+ * Memory ordering (kernel writer, any number of userspace readers):
+ *
+ *  - Records: the writer stores 0 into record.seq, then the body, then
+ *    stores the record's sequence number with release semantics, then
+ *    stores header.head with release semantics. A reader load-acquires
+ *    header.head, load-acquires record.seq, copies the body, issues a read
+ *    barrier and reloads record.seq: if the two loads differ or do not equal
+ *    the sequence it wanted, the record was overwritten while it was being
+ *    copied (the reader fell behind by a whole ring).
+ *
+ *  - Health: a 64-bit sequence count that is odd while the writer updates
+ *    the block. A reader load-acquires seq, retries while it is odd, copies,
+ *    issues a read barrier and retries if seq changed. 64 bits never wrap.
+ */
+#ifndef _UAPI_LINUX_TSMON_H
+#define _UAPI_LINUX_TSMON_H
+
+#include <linux/types.h>
+
+#define TSMON_DEVICE_PATH	"/dev/tsmon"
+
+/* "TSMONABI" little-endian: the first 8 bytes of the region. */
+#define TSMON_MAGIC		0x4942414e4f4d5354ULL
+/*
+ * Bumped only for incompatible changes (none so far). Appending fields does
+ * not change it: sizes in the header tell what is present.
+ */
+#define TSMON_ABI_VERSION	1
+
+#define TSMON_NAME_WORDS	2	/* 16 bytes: 15 chars + NUL */
+#define TSMON_CS_NAME_WORDS	4	/* 32 bytes in the health block */
+
+/* Hints for the layout of this ABI version; readers use the header. */
+#define TSMON_HEADER_SIZE_V1	192
+#define TSMON_HEALTH_OFFSET_V1	256
+#define TSMON_RING_OFFSET_V1	4096
+#define TSMON_RECORD_SIZE_V1	64
+
+/**
+ * struct tsmon_header - region header, at offset 0
+ * @magic:         TSMON_MAGIC
+ * @abi_version:   TSMON_ABI_VERSION
+ * @header_size:   bytes of struct tsmon_header the module fills
+ * @region_size:   total bytes of the region (the largest valid mmap length)
+ * @health_offset: offset of struct tsmon_health
+ * @health_size:   bytes of struct tsmon_health the module fills
+ * @ring_offset:   offset of the first record, page aligned
+ * @record_size:   bytes per record (a power of two, >= 64)
+ * @ring_entries:  records in the ring, a power of two
+ * @ring_mask:     ring_entries - 1; record with sequence s is at index s & mask
+ * @instance_id:   random per module load; changes when the module is reloaded
+ * @load_real_ns:  CLOCK_REALTIME when the module loaded
+ * @load_mono_ns:  CLOCK_MONOTONIC when the module loaded
+ * @head:          sequence number of the newest published record, 0 if none.
+ *                 Sequence numbers start at 1 and increase by one per record.
+ *                 Stored with release semantics after the record's own seq
+ *                 (pairs with the reader's acquire load of @head).
+ *
+ * Everything before @head is constant for the lifetime of the mapping.
+ * @head sits at offset 128, on a cache line of its own, so that the line
+ * readers poll is not the one holding the constants.
+ */
+struct tsmon_header {
+	__u64 magic;
+	__u32 abi_version;
+	__u32 header_size;
+	__u32 region_size;
+	__u32 health_offset;
+	__u32 health_size;
+	__u32 ring_offset;
+	__u32 record_size;
+	__u32 ring_entries;
+	__u32 ring_mask;
+	__u32 __pad0;
+	__u64 instance_id;
+	__u64 load_real_ns;
+	__u64 load_mono_ns;
+	__u64 __pad1[7];
+	/* offset 128: written on every event, kept off the constants' lines */
+	__u64 head;
+	__u64 __pad2[7];
+};
+
+/* tsmon_record.type; TSMON_EVENT_LOST is produced by readers, never stored. */
+enum tsmon_event_type {
+	TSMON_EVENT_NONE		= 0,
+	TSMON_EVENT_CLOCK_STEP		= 1,
+	TSMON_EVENT_LEAP_ARMED		= 2,
+	TSMON_EVENT_LEAP_DISARMED	= 3,
+	TSMON_EVENT_LEAP_APPLIED	= 4,
+	TSMON_EVENT_TAI_CHANGE		= 5,
+	TSMON_EVENT_CLOCKSOURCE_CHANGE	= 6,
+	TSMON_EVENT_RESUME		= 7,
+	TSMON_EVENT_LOST		= 8,
+	/* new types are appended here */
+	TSMON_EVENT_TYPE_COUNT
+};
+
+/* Size of tsmon_health.event_count[]: room for types added later. */
+#define TSMON_EVENT_SLOTS	32
+
+/* Direction of a leap second (leap records, health.leap_state). */
+enum tsmon_leap_direction {
+	TSMON_LEAP_INSERT	= 1,	/* 23:59:60 inserted: REALTIME steps back 1 s */
+	TSMON_LEAP_DELETE	= 2,	/* 23:59:59 deleted: REALTIME steps forward 1 s */
+};
+
+/* tsmon_health.leap_state */
+enum tsmon_leap_state {
+	TSMON_LEAP_NONE			= 0,
+	TSMON_LEAP_INSERT_PENDING	= 1,
+	TSMON_LEAP_DELETE_PENDING	= 2,
+};
+
+/* Why CLOCK_REALTIME was stepped (clock_step.reason, health.last_step_reason). */
+enum tsmon_step_reason {
+	TSMON_STEP_UNKNOWN	= 0,	/* another in-kernel caller */
+	TSMON_STEP_SETTIME	= 1,	/* do_settimeofday64: clock_settime, settimeofday, RTC */
+	TSMON_STEP_SETOFFSET	= 2,	/* adjtimex/clock_adjtime ADJ_SETOFFSET */
+};
+
+/* tsmon_health.hooks: which observation points are attached. */
+#define TSMON_HOOK_TIMEKEEPER	(1U << 0)	/* pvclock gtod notifier */
+#define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* kretprobe on do_adjtimex */
+#define TSMON_HOOK_SETTIME	(1U << 2)	/* kprobe on do_settimeofday64 */
+
+/**
+ * struct tsmon_record - one event, fixed size (header.record_size bytes)
+ * @seq:     sequence number (>= 1); 0 while the writer fills the record
+ * @type:    enum tsmon_event_type
+ * @flags:   reserved, 0
+ * @mono_ns: CLOCK_MONOTONIC at the event
+ * @real_ns: CLOCK_REALTIME at the event, after it took effect
+ *
+ * For events seen by the timekeeping hook, @mono_ns and @real_ns are the
+ * timekeeper's own time at the update that applied the event.
+ */
+struct tsmon_record {
+	__u64 seq;
+	__u32 type;
+	__u32 flags;
+	__u64 mono_ns;
+	__u64 real_ns;
+	union {
+		/* TSMON_EVENT_CLOCK_STEP */
+		struct {
+			__u64 delta_ns;		/* signed: new REALTIME - old */
+			__u32 reason;		/* enum tsmon_step_reason */
+			__u32 __pad;
+		} step;
+		/* TSMON_EVENT_LEAP_ARMED, TSMON_EVENT_LEAP_DISARMED */
+		struct {
+			__u64 leap_real_ns;	/* REALTIME at which the clock jumps */
+			__u32 direction;	/* enum tsmon_leap_direction */
+			__u32 __pad;
+		} leap;
+		/* TSMON_EVENT_LEAP_APPLIED */
+		struct {
+			__u32 direction;	/* enum tsmon_leap_direction */
+			__u32 tai_before;	/* signed, seconds */
+			__u32 tai_after;	/* signed, seconds */
+			__u32 __pad;
+		} leap_applied;
+		/* TSMON_EVENT_TAI_CHANGE */
+		struct {
+			__u32 tai_before;	/* signed, seconds */
+			__u32 tai_after;	/* signed, seconds */
+		} tai;
+		/* TSMON_EVENT_CLOCKSOURCE_CHANGE */
+		struct {
+			__u64 from[TSMON_NAME_WORDS];	/* char[16] */
+			__u64 to[TSMON_NAME_WORDS];	/* char[16] */
+		} cs;
+		/* TSMON_EVENT_RESUME */
+		struct {
+			__u64 sleep_ns;		/* time spent suspended */
+		} resume;
+		/* TSMON_EVENT_LOST (reader-generated) */
+		struct {
+			__u64 count;		/* records lost before this point */
+		} lost;
+		__u64 raw[4];
+	};
+};
+
+/**
+ * struct tsmon_health - current state, seqcount protected
+ * @seq:               even when stable, odd while being written
+ * @update_mono_ns:    CLOCK_MONOTONIC of the last change to this block
+ * @hooks:             TSMON_HOOK_* bits of the attached hooks
+ * @leap_state:        enum tsmon_leap_state
+ * @leap_real_ns:      REALTIME at which the pending leap happens (0 if none)
+ * @tai_offset:        signed, TAI - UTC in seconds
+ * @ntp_status:        last STA_* bits seen through adjtimex (needs
+ *                     TSMON_HOOK_ADJTIMEX)
+ * @last_step_seq:     ring sequence of the last clock_step record, 0 if none
+ * @last_step_mono_ns: CLOCK_MONOTONIC of the last step
+ * @last_step_real_ns: CLOCK_REALTIME just after the last step
+ * @last_step_delta_ns: signed size of the last step
+ * @last_step_reason:  enum tsmon_step_reason
+ * @clocksource:       current clocksource name, char[32]
+ * @freq_ppb:          signed, NTP frequency correction implied by the
+ *                     timekeeper's multiplier relative to the clocksource's
+ *                     nominal one, in parts per billion (resolution is one
+ *                     multiplier unit, 1e9 / @cs_mult ppb)
+ * @tk_mult:           timekeeper multiplier, without the error-correction bit
+ * @cs_mult:           the clocksource's nominal multiplier
+ * @cs_shift:          their common shift
+ * @event_count:       records written per enum tsmon_event_type
+ *
+ * The block is written only when something in it changes (an event, a new
+ * multiplier, new NTP status bits), never on a plain tick, so a reader's
+ * copy stays in its cache. Hook call counters live in sysfs
+ * (/sys/class/misc/tsmon/stats/) for that reason.
+ */
+struct tsmon_health {
+	__u64 seq;
+	__u64 update_mono_ns;
+	__u32 hooks;
+	__u32 leap_state;
+	__u64 leap_real_ns;
+	__u32 tai_offset;
+	__u32 ntp_status;
+	__u64 last_step_seq;
+	__u64 last_step_mono_ns;
+	__u64 last_step_real_ns;
+	__u64 last_step_delta_ns;
+	__u32 last_step_reason;
+	__u32 __pad0;
+	__u64 clocksource[TSMON_CS_NAME_WORDS];
+	__u64 freq_ppb;
+	__u32 tk_mult;
+	__u32 cs_mult;
+	__u32 cs_shift;
+	__u32 __pad1;
+	__u64 event_count[TSMON_EVENT_SLOTS];
+	/* new fields are appended here */
+};
+
+/*
+ * read(2) on /dev/tsmon: blocks (unless O_NONBLOCK, then EAGAIN) until
+ * header.head differs from the value this open file last returned, then
+ * returns the current head as one __u64. The buffer must hold 8 bytes.
+ * poll(2) reports POLLIN under the same condition. The first read returns
+ * at once if any record was published after open(2). The data itself is read
+ * from the mapping.
+ */
+
+#endif /* _UAPI_LINUX_TSMON_H */

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmon: /dev/tsmon.
+ *
+ * mmap gives the region read-only and shared, nothing else: readers must see
+ * the writer's stores, and no process may write what every other reader
+ * trusts. read() and poll() let a consumer sleep until the next record; the
+ * data itself is always read from the mapping.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "tsmon_compat.h"
+#include "tsmon_private.h"
+
+/* Per open file: the head this file last returned from read(). */
+struct tsmon_file {
+	u64 seen;
+};
+
+static u64 tsmon_head(struct tsmon_dev *d)
+{
+	/* Pairs with smp_store_release() of head in tsmon_emit(). */
+	return smp_load_acquire(&d->hdr->head);
+}
+
+static int tsmon_fop_open(struct inode *inode, struct file *file)
+{
+	struct tsmon_file *f;
+
+	/* The device is a read-only view; refuse write opens even for root. */
+	if (file->f_mode & FMODE_WRITE)
+		return -EPERM;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->seen = tsmon_head(&tsmon);
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+static int tsmon_fop_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t tsmon_fop_read(struct file *file, char __user *buf, size_t len,
+			      loff_t *ppos)
+{
+	struct tsmon_file *f = file->private_data;
+	struct tsmon_dev *d = &tsmon;
+	u64 seen = READ_ONCE(f->seen);
+	u64 head;
+	int ret;
+
+	if (len < sizeof(head))
+		return -EINVAL;
+
+	head = tsmon_head(d);
+	if (head == seen) {
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(d->wq,
+					       (head = tsmon_head(d)) != seen);
+		if (ret)
+			return ret;
+	}
+	WRITE_ONCE(f->seen, head);
+	if (copy_to_user(buf, &head, sizeof(head)))
+		return -EFAULT;
+	return sizeof(head);
+}
+
+static __poll_t tsmon_fop_poll(struct file *file, poll_table *wait)
+{
+	struct tsmon_file *f = file->private_data;
+	struct tsmon_dev *d = &tsmon;
+
+	poll_wait(file, &d->wq, wait);
+	if (tsmon_head(d) != READ_ONCE(f->seen))
+		return EPOLLIN | EPOLLRDNORM;
+	return 0;
+}
+
+static int tsmon_fop_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct tsmon_dev *d = &tsmon;
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: do_mmap() clears VM_SHARED for a
+	 * MAP_SHARED mapping of a file opened read-only.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff || len > d->region_size)
+		return -EINVAL;
+
+	/* No later mprotect(PROT_WRITE), no mremap() growth, no core dumps. */
+	tsmon_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE);
+	return remap_vmalloc_range(vma, d->region, 0);
+}
+
+static const struct file_operations tsmon_fops = {
+	.owner		= THIS_MODULE,
+	.open		= tsmon_fop_open,
+	.release	= tsmon_fop_release,
+	.read		= tsmon_fop_read,
+	.poll		= tsmon_fop_poll,
+	.mmap		= tsmon_fop_mmap,
+};
+
+static void tsmon_wake(struct irq_work *work)
+{
+	struct tsmon_dev *d = container_of(work, struct tsmon_dev, wake_work);
+
+	wake_up_interruptible_all(&d->wq);
+}
+
+/**
+ * tsmon_chardev_register() - create /dev/tsmon
+ * @d: device state with its region allocated
+ *
+ * Return: 0 or a negative errno from misc_register().
+ */
+int tsmon_chardev_register(struct tsmon_dev *d)
+{
+	d->misc.minor = MISC_DYNAMIC_MINOR;
+	d->misc.name = "tsmon";
+	d->misc.fops = &tsmon_fops;
+	d->misc.mode = 0444;
+	d->misc.groups = tsmon_attr_groups;
+	return misc_register(&d->misc);
+}
+
+/**
+ * tsmon_chardev_unregister() - remove /dev/tsmon
+ * @d: device state
+ */
+void tsmon_chardev_unregister(struct tsmon_dev *d)
+{
+	misc_deregister(&d->misc);
+}
+
+/**
+ * tsmon_wake_init() - prepare reader wakeups
+ * @d: device state
+ */
+void tsmon_wake_init(struct tsmon_dev *d)
+{
+	init_waitqueue_head(&d->wq);
+	init_irq_work(&d->wake_work, tsmon_wake);
+}

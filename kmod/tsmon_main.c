@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmon: timekeeping event monitor.
+ *
+ * Records clock steps, leap seconds, TAI changes, clocksource changes and
+ * resumes at the instant the timekeeper applies them, in a ring and a health
+ * block that any process maps read-only from /dev/tsmon.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "tsmon_compat.h"
+#include "tsmon_private.h"
+
+struct tsmon_dev tsmon = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(tsmon.lock),
+};
+
+static unsigned int ring_entries = TSMON_RING_DEFAULT;
+module_param(ring_entries, uint, 0444);
+MODULE_PARM_DESC(ring_entries,
+		 "event ring size in records, a power of two from 64 to 1048576 (default 4096)");
+
+static void tsmon_publish_hooks(struct tsmon_dev *d)
+{
+	unsigned long flags = tsmon_write_begin(d);
+
+	d->health->hooks = d->hooks;
+	tsmon_write_end(d, flags);
+}
+
+static int __init tsmon_init(void)
+{
+	struct tsmon_dev *d = &tsmon;
+	int ret;
+
+	if (!is_power_of_2(ring_entries) || ring_entries < TSMON_RING_MIN ||
+	    ring_entries > TSMON_RING_MAX) {
+		pr_err("ring_entries=%u: must be a power of two from %u to %u\n",
+		       ring_entries, TSMON_RING_MIN, TSMON_RING_MAX);
+		return -EINVAL;
+	}
+
+	ret = tsmon_region_alloc(d, ring_entries);
+	if (ret)
+		return ret;
+	tsmon_wake_init(d);
+
+	/* Probes first: the timekeeper baseline then sees their marks. */
+	tsmon_probes_attach(d);
+	ret = tsmon_tk_attach(d);
+	if (ret) {
+		pr_err("cannot register the timekeeping hook: %d\n", ret);
+		goto err_tk_attach;
+	}
+	tsmon_publish_hooks(d);
+
+	ret = tsmon_chardev_register(d);
+	if (ret) {
+		pr_err("cannot register /dev/tsmon: %d\n", ret);
+		goto err_chardev_register;
+	}
+
+	pr_info("ring %u records, hooks: timekeeper%s%s\n", ring_entries,
+		d->hooks & TSMON_HOOK_ADJTIMEX ? " adjtimex" : "",
+		d->hooks & TSMON_HOOK_SETTIME ? " settime" : "");
+	return 0;
+
+err_chardev_register:
+	tsmon_tk_detach(d);
+err_tk_attach:
+	tsmon_probes_detach(d);
+	irq_work_sync(&d->wake_work);
+	tsmon_region_free(d);
+	return ret;
+}
+
+static void __exit tsmon_exit(void)
+{
+	struct tsmon_dev *d = &tsmon;
+
+	/*
+	 * Hooks go first so that nothing writes the region or queues a wakeup
+	 * once the device is gone. No file is open here: open files and
+	 * mappings hold a module reference.
+	 */
+	tsmon_tk_detach(d);
+	tsmon_probes_detach(d);
+	irq_work_sync(&d->wake_work);
+	tsmon_chardev_unregister(d);
+	tsmon_region_free(d);
+}
+
+module_init(tsmon_init);
+module_exit(tsmon_exit);
+
+MODULE_DESCRIPTION("Timekeeping event monitor: clock steps, leap seconds, TAI and clocksource changes in a read-only mapped ring");
+MODULE_AUTHOR("The tsmon authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(TSMON_MODULE_VERSION);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tsmon: state shared by the module's files.
+ */
+#ifndef _TSMON_PRIVATE_H
+#define _TSMON_PRIVATE_H
+
+#include <linux/atomic.h>
+#include <linux/irq_work.h>
+#include <linux/kprobes.h>
+#include <linux/miscdevice.h>
+#include <linux/notifier.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/tsmon.h>
+
+#define TSMON_RING_MIN		64
+#define TSMON_RING_MAX		(1U << 20)
+#define TSMON_RING_DEFAULT	4096
+
+/* What the timekeeping hook compares between two callbacks. */
+struct tsmon_tk_snap {
+	s64 offs_real;
+	s64 offs_boot;
+	s64 next_leap;			/* CLOCK_MONOTONIC, KTIME_MAX if none */
+	s32 tai_offset;
+	u32 mult;			/* without the ntp error correction bit */
+	const void *clock;		/* identity only, never dereferenced */
+	char cs_name[TSMON_NAME_WORDS * 8];
+};
+
+/**
+ * struct tsmon_dev - the single tsmon instance
+ * @region:       vmalloc_user() area mapped by readers
+ * @region_size:  bytes in use (page aligned)
+ * @hdr:          header at offset 0 of @region
+ * @health:       health block inside @region
+ * @ring:         first record inside @region
+ * @mask:         ring entries - 1
+ * @lock:         serialises every writer of @region; a raw lock because the
+ *                timekeeping hook takes it in hard-IRQ context under the
+ *                timekeeper's own raw lock
+ * @seq:          sequence number of the last record written
+ * @pending_wake: records were written since the last wakeup was queued
+ * @wake_work:    defers reader wakeups out of the hooks
+ * @wq:           readers blocked in read()/poll()
+ * @hooks:        TSMON_HOOK_* bits of attached hooks
+ * @tk_prev:      timekeeper state at the previous callback
+ * @tk_have_prev: @tk_prev holds the registration baseline or later
+ * @ntp_status:   STA_* bits seen at the last adjtimex call
+ * @ntp_seen:     @ntp_status is valid
+ * @ins_armed:    the timekeeper has a leap second insertion scheduled
+ * @ins_leap_real_ns: REALTIME at which the pending insertion happens
+ * @del_armed:    a leap second deletion is pending
+ * @del_leap_real_ns: REALTIME at which the pending deletion happens
+ * @step_task:    task that entered a clock-stepping function last
+ * @step_reason:  enum tsmon_step_reason for @step_task
+ * @tk_calls:     timekeeping hook invocations
+ * @tk_was_set:   of which reported clock_was_set
+ * @adjtimex_calls: successful adjtimex calls observed
+ */
+struct tsmon_dev {
+	void *region;
+	size_t region_size;
+	struct tsmon_header *hdr;
+	struct tsmon_health *health;
+	struct tsmon_record *ring;
+	u32 mask;
+
+	raw_spinlock_t lock;
+	u64 seq;
+	bool pending_wake;
+	struct irq_work wake_work;
+	wait_queue_head_t wq;
+	u32 hooks;
+
+	struct tsmon_tk_snap tk_prev;
+	bool tk_have_prev;
+
+	u32 ntp_status;
+	bool ntp_seen;
+	bool ins_armed;
+	u64 ins_leap_real_ns;
+	bool del_armed;
+	u64 del_leap_real_ns;
+
+	struct task_struct *step_task;
+	u32 step_reason;
+
+	u64 tk_calls;
+	u64 tk_was_set;
+	atomic64_t adjtimex_calls;
+
+	struct notifier_block tk_nb;
+	struct kretprobe adjtimex_krp;
+	struct kprobe settime_kp;
+	struct miscdevice misc;
+};
+
+extern struct tsmon_dev tsmon;
+
+/* tsmon_ring.c */
+int tsmon_region_alloc(struct tsmon_dev *d, u32 entries);
+void tsmon_region_free(struct tsmon_dev *d);
+unsigned long tsmon_write_begin(struct tsmon_dev *d);
+void tsmon_write_end(struct tsmon_dev *d, unsigned long flags);
+void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec);
+void tsmon_set_name(__u64 *dst, size_t words, const char *src);
+void tsmon_update_leap_state(struct tsmon_dev *d);
+
+/* tsmon_tk.c */
+int tsmon_tk_attach(struct tsmon_dev *d);
+void tsmon_tk_detach(struct tsmon_dev *d);
+
+/* tsmon_adjtimex.c */
+void tsmon_probes_attach(struct tsmon_dev *d);
+void tsmon_probes_detach(struct tsmon_dev *d);
+void tsmon_mark_step(struct tsmon_dev *d, u32 reason);
+u32 tsmon_take_step_reason(struct tsmon_dev *d);
+
+/* tsmon_chardev.c */
+int tsmon_chardev_register(struct tsmon_dev *d);
+void tsmon_chardev_unregister(struct tsmon_dev *d);
+void tsmon_wake_init(struct tsmon_dev *d);
+
+/* tsmon_sysfs.c */
+extern const struct attribute_group *tsmon_attr_groups[];
+
+#endif /* _TSMON_PRIVATE_H */

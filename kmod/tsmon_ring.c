@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmon: the shared region - header, health block and event ring - and the
+ * single writer protocol every hook goes through.
+ *
+ * All writers (the timekeeping hook in hard-IRQ context, the adjtimex and
+ * settime probes in process context) serialise on tsmon_dev.lock, a raw
+ * spinlock taken with interrupts off. Nothing under that lock reads a clock
+ * through ktime_get*(): the timekeeping hook holds the timekeeper seqcount
+ * for writing while it waits for the lock, so a ktime_get*() under the lock
+ * on another CPU would spin forever.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/random.h>
+#include <linux/string.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+
+#include "tsmon_private.h"
+
+/**
+ * tsmon_region_alloc() - allocate and initialise the shared region
+ * @d:       device state
+ * @entries: ring entries, a power of two within TSMON_RING_MIN..MAX
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
+{
+	size_t size = TSMON_RING_OFFSET_V1 +
+		      (size_t)entries * sizeof(struct tsmon_record);
+	struct tsmon_header *hdr;
+
+	BUILD_BUG_ON(sizeof(struct tsmon_header) != TSMON_HEADER_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct tsmon_record) != TSMON_RECORD_SIZE_V1);
+	BUILD_BUG_ON(offsetof(struct tsmon_header, head) % 64);
+	BUILD_BUG_ON(TSMON_HEALTH_OFFSET_V1 + sizeof(struct tsmon_health) >
+		     TSMON_RING_OFFSET_V1);
+	BUILD_BUG_ON(TSMON_EVENT_TYPE_COUNT > TSMON_EVENT_SLOTS);
+
+	size = PAGE_ALIGN(size);
+	/* vmalloc_user() zeroes the pages and marks them mappable. */
+	d->region = vmalloc_user(size);
+	if (!d->region)
+		return -ENOMEM;
+	d->region_size = size;
+
+	hdr = d->region;
+	hdr->magic = TSMON_MAGIC;
+	hdr->abi_version = TSMON_ABI_VERSION;
+	hdr->header_size = sizeof(*hdr);
+	hdr->region_size = size;
+	hdr->health_offset = TSMON_HEALTH_OFFSET_V1;
+	hdr->health_size = sizeof(struct tsmon_health);
+	hdr->ring_offset = TSMON_RING_OFFSET_V1;
+	hdr->record_size = sizeof(struct tsmon_record);
+	hdr->ring_entries = entries;
+	hdr->ring_mask = entries - 1;
+	hdr->instance_id = get_random_u64();
+	hdr->load_real_ns = ktime_get_real_ns();
+	hdr->load_mono_ns = ktime_get_ns();
+
+	d->hdr = hdr;
+	d->health = d->region + TSMON_HEALTH_OFFSET_V1;
+	d->ring = d->region + TSMON_RING_OFFSET_V1;
+	d->mask = entries - 1;
+	d->seq = 0;
+	return 0;
+}
+
+/**
+ * tsmon_region_free() - free the shared region
+ * @d: device state; no mapping may exist (the module is pinned while one does)
+ */
+void tsmon_region_free(struct tsmon_dev *d)
+{
+	vfree(d->region);
+	d->region = NULL;
+}
+
+/**
+ * tsmon_write_begin() - take the writer lock and open a health update
+ * @d: device state
+ *
+ * Every change to the region happens between tsmon_write_begin() and
+ * tsmon_write_end(), so the health seqcount covers the event counters that
+ * tsmon_emit() bumps as well as the fields the caller sets.
+ *
+ * Return: saved interrupt flags for tsmon_write_end().
+ */
+unsigned long tsmon_write_begin(struct tsmon_dev *d)
+	__acquires(&d->lock)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&d->lock, flags);
+	WRITE_ONCE(d->health->seq, d->health->seq + 1);
+	/*
+	 * Make the odd count visible before any field changes; pairs with the
+	 * reader's acquire fence between its copy and its second load of seq.
+	 */
+	smp_wmb();
+	return flags;
+}
+
+/**
+ * tsmon_write_end() - close the health update, release the lock, wake readers
+ * @d:     device state
+ * @flags: value returned by tsmon_write_begin()
+ */
+void tsmon_write_end(struct tsmon_dev *d, unsigned long flags)
+	__releases(&d->lock)
+{
+	bool wake = d->pending_wake;
+
+	d->health->update_mono_ns = ktime_get_mono_fast_ns();
+	/*
+	 * Publish the fields before the even count; pairs with the reader's
+	 * acquire load of seq before it copies.
+	 */
+	smp_wmb();
+	WRITE_ONCE(d->health->seq, d->health->seq + 1);
+	d->pending_wake = false;
+	raw_spin_unlock_irqrestore(&d->lock, flags);
+
+	/* Wakeups cannot be issued from the timekeeping hook's context. */
+	if (wake)
+		irq_work_queue(&d->wake_work);
+}
+
+/**
+ * tsmon_emit() - append one record to the ring
+ * @d:   device state, inside tsmon_write_begin()/tsmon_write_end()
+ * @rec: record to copy; its seq field is assigned here
+ *
+ * The oldest record is overwritten when the ring is full: the ring never
+ * blocks the hook, and readers learn what they lost from the sequence
+ * numbers.
+ */
+void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec)
+{
+	struct tsmon_record *slot;
+	u64 seq;
+
+	lockdep_assert_held(&d->lock);
+
+	seq = ++d->seq;
+	slot = &d->ring[seq & d->mask];
+
+	/*
+	 * Invalidate the slot before touching its body, so a reader copying the
+	 * previous occupant sees seq change; pairs with the reader's acquire
+	 * fence before its second load of the record's seq.
+	 */
+	WRITE_ONCE(slot->seq, 0);
+	smp_wmb();
+	memcpy((char *)slot + sizeof(slot->seq), (char *)rec + sizeof(rec->seq),
+	       sizeof(*slot) - sizeof(slot->seq));
+	/* Body before seq; pairs with the reader's acquire load of record seq. */
+	smp_store_release(&slot->seq, seq);
+	/* Record before head; pairs with the reader's acquire load of head. */
+	smp_store_release(&d->hdr->head, seq);
+
+	rec->seq = seq;
+	if (rec->type < TSMON_EVENT_SLOTS)
+		d->health->event_count[rec->type]++;
+	d->pending_wake = true;
+}
+
+/**
+ * tsmon_set_name() - store a NUL-terminated, NUL-padded name in ABI words
+ * @dst:   destination words
+ * @words: number of __u64 words at @dst
+ * @src:   name, truncated to fit with its terminator
+ */
+void tsmon_set_name(__u64 *dst, size_t words, const char *src)
+{
+	char buf[TSMON_CS_NAME_WORDS * 8] = { 0 };
+	size_t len = words * 8;
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if (src)
+		strscpy(buf, src, len);
+	memcpy(dst, buf, len);
+}
+
+/**
+ * tsmon_update_leap_state() - derive health.leap_state from what the hooks saw
+ * @d: device state, inside tsmon_write_begin()/tsmon_write_end()
+ *
+ * An insertion is visible in the timekeeper; a deletion only through the
+ * adjtimex hook. The kernel never has both pending: STA_INS wins.
+ */
+void tsmon_update_leap_state(struct tsmon_dev *d)
+{
+	struct tsmon_health *h = d->health;
+
+	lockdep_assert_held(&d->lock);
+
+	if (d->ins_armed) {
+		h->leap_state = TSMON_LEAP_INSERT_PENDING;
+		h->leap_real_ns = d->ins_leap_real_ns;
+	} else if (d->del_armed) {
+		h->leap_state = TSMON_LEAP_DELETE_PENDING;
+		h->leap_real_ns = d->del_leap_real_ns;
+	} else {
+		h->leap_state = TSMON_LEAP_NONE;
+		h->leap_real_ns = 0;
+	}
+}
