@@ -16,6 +16,8 @@
 #include <linux/wait.h>
 #include <uapi/linux/tsmon.h>
 
+#include "tsmon_compat.h"
+
 #define TSMON_RING_MIN		64
 #define TSMON_RING_MAX		(1U << 20)
 #define TSMON_RING_DEFAULT	4096

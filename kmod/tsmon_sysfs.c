@@ -55,6 +55,33 @@ static ssize_t ring_entries_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ring_entries);
 
+static const char *const tsmon_event_names[TSMON_EVENT_TYPE_COUNT] = {
+	[TSMON_EVENT_CLOCK_STEP]		= "clock_step",
+	[TSMON_EVENT_LEAP_ARMED]		= "leap_armed",
+	[TSMON_EVENT_LEAP_DISARMED]		= "leap_disarmed",
+	[TSMON_EVENT_LEAP_APPLIED]		= "leap_applied",
+	[TSMON_EVENT_TAI_CHANGE]		= "tai_change",
+	[TSMON_EVENT_CLOCKSOURCE_CHANGE]	= "clocksource_change",
+	[TSMON_EVENT_RESUME]			= "resume",
+};
+
+/* Records written per type, "name count" per line like /proc/vmstat. */
+static ssize_t events_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	ssize_t len = 0;
+	int i;
+
+	for (i = 0; i < TSMON_EVENT_TYPE_COUNT; i++) {
+		if (!tsmon_event_names[i])
+			continue;
+		len += sysfs_emit_at(buf, len, "%s %llu\n", tsmon_event_names[i],
+				     READ_ONCE(tsmon.health->event_count[i]));
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(events);
+
 static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -75,6 +102,7 @@ static struct attribute *tsmon_stats_attrs[] = {
 	&dev_attr_records.attr,
 	&dev_attr_ring_entries.attr,
 	&dev_attr_hooks.attr,
+	&dev_attr_events.attr,
 	NULL,
 };
 
