@@ -151,9 +151,9 @@ $(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(KS
 
 selftests: $(SELF_BINS) cli
 
-$(B)/tests/bench/%: tests/bench/%.c $(LIB_A)
+$(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/region.c $(LIB_A) -lpthread
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done

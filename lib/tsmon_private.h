@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libtsmon internals: the handle and the memory-ordering primitives shared
+ * by the library's source files.
+ */
+#ifndef TSMON_PRIVATE_H
+#define TSMON_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <tsmon.h>
+
+#define TSMON_EXPORT	__attribute__((visibility("default")))
+
+/*
+ * Attempts tsmon_health() makes before giving up with -EAGAIN. A live
+ * writer holds the block odd for well under a microsecond, so this only
+ * runs out when the writer stopped in the middle of an update.
+ */
+#define TSMON_HEALTH_RETRIES	1000
+
+/*
+ * The handle. Everything here is written once by tsmon_open() or
+ * tsmon_attach() and only read afterwards, which is what makes a handle
+ * shareable between threads without a lock.
+ */
+struct tsmon {
+	const unsigned char *base;	/* start of the region */
+	size_t map_len;			/* bytes we mmap()ed, 0 if attached */
+	int fd;				/* -1 if attached */
+	bool chardev;			/* fd is a device: read()/poll() work */
+
+	const struct tsmon_header *hdr;
+	const struct tsmon_health *health;
+	const unsigned char *ring;
+	uint32_t health_copy;		/* min(health_size, sizeof(health)) */
+	uint32_t record_size;
+	uint64_t ring_entries;
+	uint64_t ring_mask;
+
+	struct tsmon_info info;
+	char path[];			/* reopened by tsmon_wait() */
+};
+
+/*
+ * The region is written by the kernel concurrently with every read, so
+ * all loads from it go through these: an atomic access is the only way C
+ * allows reading memory another agent writes at the same time, and it keeps
+ * the compiler from merging, tearing or re-reading a load.
+ */
+static inline uint64_t tsmon_load_acquire(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t tsmon_load_relaxed(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define TSMON_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSMON_TSAN 1
+#endif
+#endif
+
+#ifndef TSMON_TSAN
+/* Loads of the data a sequence number protects. */
+#define TSMON_BODY_ORDER	__ATOMIC_RELAXED
+
+/* Orders the loads before it against the loads after it (smp_rmb()). */
+static inline void tsmon_read_barrier(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+#else
+/*
+ * ThreadSanitizer does not model fences. Acquire loads of the body give
+ * the same guarantee it can follow: a body word from a newer write makes
+ * that write's earlier sequence store visible to the reload after it.
+ */
+#define TSMON_BODY_ORDER	__ATOMIC_ACQUIRE
+
+static inline void tsmon_read_barrier(void)
+{
+}
+#endif
+
+static inline void tsmon_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static inline uint64_t tsmon_load_head(const struct tsmon *t)
+{
+	/*
+	 * Pairs with the writer's smp_store_release(&hdr->head, seq), which
+	 * follows smp_store_release(&rec->seq, seq): once a head value is
+	 * seen, the seq and body of every record up to it are visible too.
+	 */
+	return tsmon_load_acquire(&t->hdr->head);
+}
+
+#endif /* TSMON_PRIVATE_H */
