@@ -47,7 +47,7 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
 		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12)
 
-.PHONY: all lib cli module modules deps unit selftests bench demo check \
+.PHONY: all lib cli module modules deps unit clitest selftests bench demo check \
 	kcheck vmcheck clean
 
 all: lib cli module
@@ -138,6 +138,10 @@ $(B)/tests/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(L
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# The CLI against generated regions: text and JSON output, errors, --follow.
+clitest: lib cli
+	tests/cli/test_cli.sh
+
 $(KSFT_DIR)/kselftest.h:
 	@mkdir -p $(KSFT_DIR)
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT_DIR) \
@@ -165,6 +169,7 @@ vmcheck: selftests modules
 check: deps
 	$(MAKE) lib cli
 	$(MAKE) unit
+	$(MAKE) clitest
 	$(MAKE) kcheck
 	$(MAKE) selftests
 	$(MAKE) vmcheck KV=6.1

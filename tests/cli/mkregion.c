@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mkregion - write a tsmon region file, for testing the tsmon command
+ * without the module. Records are published with the module's protocol
+ * (tests/unit/region.c) and the health block follows them the way the
+ * module keeps it, so `tsmon status` and `tsmon ring` can be checked
+ * against each other and against the values given here.
+ *
+ *   mkregion [OPTIONS] OUT [EVENT...]
+ *
+ *   -e N        ring entries (default 64)
+ *   -a          append the EVENTs to the existing region OUT, in place,
+ *               through a shared mapping (as the module does under a
+ *               reader that has it mapped)
+ *   -i ID       instance id
+ *   -H MASK     hooks (TSMON_HOOK_* bits)
+ *   -c NAME     clocksource
+ *   -T N        TAI offset
+ *   -S N        NTP status bits
+ *   -F PPB      frequency correction
+ *   -m T:C:S    tk_mult, cs_mult, cs_shift
+ *   -L DIR@NS   leap second pending: insert or delete, at REALTIME NS
+ *   -U MONO_NS  health block update time
+ *   -X MAGIC    write this magic instead of TSMON_MAGIC
+ *   -V N        write ABI version N
+ *   -t BYTES    write only the first BYTES bytes of the region
+ *
+ * EVENT is TYPE[,KEY=VALUE...][*COUNT]. TYPE is an event type name or a
+ * number (for types newer than this tool). KEYs: mono, real (ns; by default
+ * 10 ms apart, the last one 10 ms before now), delta, reason (name
+ * or number), at, dir (insert, delete or a number), before, after, from,
+ * to, sleep. Numbers are decimal or 0x hex; negative values are allowed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "region.h"
+
+#define NSEC		1000000000ULL
+/* default spacing of events, small enough for long rings on a fresh boot */
+#define STEP_NS		10000000ULL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The ABI's names, spelled out here rather than taken from libtsmon. */
+static const char *const type_names[] = {
+	[TSMON_EVENT_CLOCK_STEP]	= "clock_step",
+	[TSMON_EVENT_LEAP_ARMED]	= "leap_armed",
+	[TSMON_EVENT_LEAP_DISARMED]	= "leap_disarmed",
+	[TSMON_EVENT_LEAP_APPLIED]	= "leap_applied",
+	[TSMON_EVENT_TAI_CHANGE]	= "tai_change",
+	[TSMON_EVENT_CLOCKSOURCE_CHANGE] = "clocksource_change",
+	[TSMON_EVENT_RESUME]		= "resume",
+};
+
+static const char *const reasons[] = {
+	[TSMON_STEP_UNKNOWN]	= "unknown",
+	[TSMON_STEP_SETTIME]	= "settime",
+	[TSMON_STEP_SETOFFSET]	= "setoffset",
+};
+
+static const char *const dirs[] = {
+	[TSMON_LEAP_INSERT]	= "insert",
+	[TSMON_LEAP_DELETE]	= "delete",
+};
+
+struct event {
+	struct tsmon_record rec;
+	uint64_t count;
+	int has_mono, has_real;
+};
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "mkregion: %s '%s'\n", what, arg);
+	exit(2);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+/* Signed or unsigned 64-bit: the bits are what the ABI stores. */
+static uint64_t num(const char *s)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	if (*s == '-')
+		v = (uint64_t)strtoll(s, &end, 0);
+	else
+		v = strtoull(s, &end, 0);
+	if (errno || !*s || *end)
+		die("bad number", s);
+	return v;
+}
+
+static uint32_t lookup(const char *s, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(s, names[i]))
+			return i;
+	return (uint32_t)num(s);
+}
+
+static void set_name(__u64 *words, size_t nwords, const char *s)
+{
+	size_t len = strlen(s);
+
+	/* a name that fills the field has no NUL: readers must cope */
+	if (len > nwords * 8)
+		len = nwords * 8;
+	memset(words, 0, nwords * 8);
+	memcpy(words, s, len);
+}
+
+static void parse_event(char *arg, struct event *ev)
+{
+	struct tsmon_record *r = &ev->rec;
+	char *star, *key, *val, *save = NULL;
+	int applied;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->count = 1;
+	star = strchr(arg, '*');
+	if (star) {
+		*star = '\0';
+		ev->count = num(star + 1);
+	}
+	key = strtok_r(arg, ",", &save);
+	if (!key)
+		die("empty event", arg);
+	r->type = lookup(key, type_names, ARRAY_SIZE(type_names));
+	applied = r->type == TSMON_EVENT_LEAP_APPLIED;
+
+	while ((key = strtok_r(NULL, ",", &save))) {
+		val = strchr(key, '=');
+		if (!val)
+			die("expected KEY=VALUE, got", key);
+		*val++ = '\0';
+		if (!strcmp(key, "mono")) {
+			r->mono_ns = num(val);
+			ev->has_mono = 1;
+		} else if (!strcmp(key, "real")) {
+			r->real_ns = num(val);
+			ev->has_real = 1;
+		} else if (!strcmp(key, "delta")) {
+			r->step.delta_ns = num(val);
+		} else if (!strcmp(key, "reason")) {
+			r->step.reason = lookup(val, reasons,
+						ARRAY_SIZE(reasons));
+		} else if (!strcmp(key, "at")) {
+			r->leap.leap_real_ns = num(val);
+		} else if (!strcmp(key, "dir")) {
+			*(applied ? &r->leap_applied.direction :
+				    &r->leap.direction) =
+				lookup(val, dirs, ARRAY_SIZE(dirs));
+		} else if (!strcmp(key, "before")) {
+			*(applied ? &r->leap_applied.tai_before :
+				    &r->tai.tai_before) = (uint32_t)num(val);
+		} else if (!strcmp(key, "after")) {
+			*(applied ? &r->leap_applied.tai_after :
+				    &r->tai.tai_after) = (uint32_t)num(val);
+		} else if (!strcmp(key, "from")) {
+			set_name(r->cs.from, TSMON_NAME_WORDS, val);
+		} else if (!strcmp(key, "to")) {
+			set_name(r->cs.to, TSMON_NAME_WORDS, val);
+		} else if (!strcmp(key, "sleep")) {
+			r->resume.sleep_ns = num(val);
+		} else {
+			die("unknown key", key);
+		}
+	}
+}
+
+/* What the module does to the health block when it publishes @r. */
+static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
+{
+	if (r->type < TSMON_EVENT_SLOTS)
+		h->event_count[r->type]++;
+	h->update_mono_ns = r->mono_ns;
+
+	switch (r->type) {
+	case TSMON_EVENT_CLOCK_STEP:
+		h->last_step_seq = r->seq;
+		h->last_step_mono_ns = r->mono_ns;
+		h->last_step_real_ns = r->real_ns;
+		h->last_step_delta_ns = r->step.delta_ns;
+		h->last_step_reason = r->step.reason;
+		break;
+	case TSMON_EVENT_LEAP_ARMED:
+		h->leap_state = r->leap.direction == TSMON_LEAP_DELETE ?
+			TSMON_LEAP_DELETE_PENDING : TSMON_LEAP_INSERT_PENDING;
+		h->leap_real_ns = r->leap.leap_real_ns;
+		break;
+	case TSMON_EVENT_LEAP_DISARMED:
+		h->leap_state = TSMON_LEAP_NONE;
+		h->leap_real_ns = 0;
+		break;
+	case TSMON_EVENT_LEAP_APPLIED:
+		h->leap_state = TSMON_LEAP_NONE;
+		h->leap_real_ns = 0;
+		h->tai_offset = r->leap_applied.tai_after;
+		break;
+	case TSMON_EVENT_TAI_CHANGE:
+		h->tai_offset = r->tai.tai_after;
+		break;
+	case TSMON_EVENT_CLOCKSOURCE_CHANGE:
+		memset(h->clocksource, 0, sizeof(h->clocksource));
+		memcpy(h->clocksource, r->cs.to, sizeof(r->cs.to));
+		break;
+	}
+}
+
+/*
+ * Publishes the events in order. Times not given run STEP_NS apart and end
+ * STEP_NS before now, so that they are in the past of this boot.
+ */
+static uint64_t total_count(const struct event *evs, int nev)
+{
+	uint64_t total = 0;
+	int e;
+
+	for (e = 0; e < nev; e++)
+		total += evs[e].count;
+	return total;
+}
+
+static void publish(struct region *r, struct tsmon_health *h,
+		    const struct event *evs, int nev)
+{
+	uint64_t total = total_count(evs, nev), i, k = 0;
+	uint64_t mono = now_ns(CLOCK_MONOTONIC);
+	uint64_t real = now_ns(CLOCK_REALTIME);
+	struct tsmon_record rec;
+	int e;
+
+	for (e = 0; e < nev; e++) {
+		for (i = 0; i < evs[e].count; i++, k++) {
+			rec = evs[e].rec;
+			if (!evs[e].has_mono)
+				rec.mono_ns = mono - (total - k) * STEP_NS;
+			if (!evs[e].has_real)
+				rec.real_ns = real - (total - k) * STEP_NS;
+			rec.seq = region_append(r, &rec);
+			health_follow(h, &rec);
+		}
+	}
+}
+
+/* A struct region over an existing region file, mapped shared. */
+static void region_map_file(struct region *r, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("cannot open", path);
+	memset(r, 0, sizeof(*r));
+	r->size = st.st_size;
+	r->base = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fd, 0);
+	close(fd);
+	if (r->base == MAP_FAILED)
+		die("cannot map", path);
+	r->hdr = (struct tsmon_header *)r->base;
+	r->health = (struct tsmon_health *)(r->base + r->hdr->health_offset);
+	r->ring = r->base + r->hdr->ring_offset;
+	r->head = r->hdr->head;
+}
+
+static void usage(void)
+{
+	fputs("usage: mkregion [-a] [-e N] [-i ID] [-H MASK] [-c NAME] "
+	      "[-T N] [-S N] [-F PPB]\n"
+	      "                [-m T:C:S] [-L DIR@NS] [-U MONO_NS] "
+	      "[-X MAGIC] [-V N] [-t BYTES]\n"
+	      "                OUT [EVENT...]\n", stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t magic = TSMON_MAGIC, abi = TSMON_ABI_VERSION, id = 0;
+	uint64_t update = 0, truncate = 0;
+	unsigned long entries = 64;
+	struct tsmon_health h;
+	struct event *evs;
+	struct region r;
+	int append = 0, opt, nev, i, ret;
+	char *at, *out, *tmpl;
+
+	memset(&h, 0, sizeof(h));
+	h.hooks = TSMON_HOOK_TIMEKEEPER;
+	while ((opt = getopt(argc, argv, "ae:i:H:c:T:S:F:m:L:U:X:V:t:")) >= 0) {
+		switch (opt) {
+		case 'a':
+			append = 1;
+			break;
+		case 'e':
+			entries = num(optarg);
+			break;
+		case 'i':
+			id = num(optarg);
+			break;
+		case 'H':
+			h.hooks = num(optarg);
+			break;
+		case 'c':
+			set_name(h.clocksource, TSMON_CS_NAME_WORDS, optarg);
+			break;
+		case 'T':
+			h.tai_offset = num(optarg);
+			break;
+		case 'S':
+			h.ntp_status = num(optarg);
+			break;
+		case 'F':
+			h.freq_ppb = num(optarg);
+			break;
+		case 'm':
+			if (sscanf(optarg, "%u:%u:%u", &h.tk_mult, &h.cs_mult,
+				   &h.cs_shift) != 3)
+				die("bad multipliers", optarg);
+			break;
+		case 'L':
+			at = strchr(optarg, '@');
+			if (!at)
+				die("expected DIR@NS, got", optarg);
+			*at++ = '\0';
+			h.leap_state = lookup(optarg, dirs, ARRAY_SIZE(dirs)) ==
+				TSMON_LEAP_DELETE ? TSMON_LEAP_DELETE_PENDING :
+				TSMON_LEAP_INSERT_PENDING;
+			h.leap_real_ns = num(at);
+			break;
+		case 'U':
+			update = num(optarg);
+			break;
+		case 'X':
+			magic = num(optarg);
+			break;
+		case 'V':
+			abi = num(optarg);
+			break;
+		case 't':
+			truncate = num(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	out = argv[optind++];
+	nev = argc - optind;
+	evs = calloc(nev ? nev : 1, sizeof(*evs));
+	if (!evs)
+		die("out of memory", out);
+	for (i = 0; i < nev; i++)
+		parse_event(argv[optind + i], &evs[i]);
+
+	if (append) {
+		region_map_file(&r, out);
+		memcpy(&h, r.health, sizeof(h));
+		publish(&r, &h, evs, nev);
+		region_health_write(&r, &h);
+		munmap(r.base, r.size);
+		free(evs);
+		return 0;
+	}
+
+	if (region_init(&r, entries, TSMON_RECORD_SIZE_V1))
+		die("cannot allocate a region for", out);
+	if (id)
+		r.hdr->instance_id = id;
+	/* the module was loaded just before the first event */
+	r.hdr->load_mono_ns -= (total_count(evs, nev) + 1) * STEP_NS;
+	r.hdr->load_real_ns -= (total_count(evs, nev) + 1) * STEP_NS;
+	publish(&r, &h, evs, nev);
+	if (update)
+		h.update_mono_ns = update;
+	region_health_write(&r, &h);
+	r.hdr->magic = magic;
+	r.hdr->abi_version = abi;
+
+	tmpl = malloc(strlen(out) + sizeof(".XXXXXX"));
+	if (!tmpl)
+		die("out of memory", out);
+	sprintf(tmpl, "%s.XXXXXX", out);
+	ret = region_save(&r, truncate ? truncate : r.size, tmpl);
+	if (ret || rename(tmpl, out))
+		die("cannot write", out);
+	free(tmpl);
+	region_fini(&r);
+	free(evs);
+	return 0;
+}

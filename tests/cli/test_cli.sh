@@ -1,0 +1,557 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tests/cli/test_cli.sh - the tsmon command against generated region files
+#
+# usage: tests/cli/test_cli.sh [TSMON]
+#
+# Runs build/tsmon (or TSMON) on the host: no module is needed, the regions
+# are written by tests/cli/mkregion.c, which this script builds into
+# build/tests/cli/. Output is TAP; the exit status is 0 when every check
+# passed, 1 otherwise, 77 when a prerequisite is missing.
+
+cd "$(dirname "$0")/../.." || exit 1
+
+TSMON=${1:-build/tsmon}
+MKREGION=build/tests/cli/mkregion
+CC=${CC:-gcc}
+
+if [ ! -x "$TSMON" ]; then
+	echo "1..0 # SKIP $TSMON not built (make lib cli)"
+	exit 77
+fi
+if ! command -v python3 >/dev/null; then
+	echo "1..0 # SKIP python3 is needed to check JSON output"
+	exit 77
+fi
+
+mkdir -p build/tests/cli
+$CC -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
+	-Itests/unit -o "$MKREGION" tests/cli/mkregion.c tests/unit/region.c ||
+	exit 1
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+n=0
+failed=0
+
+ok()
+{
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+# not_ok DESC [DETAIL...]: each DETAIL as a TAP comment, 20 lines at most
+not_ok()
+{
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for detail in "$@"; do
+		head -n 20 <<<"$detail" | sed 's/^/#   /'
+	done
+}
+
+# run ARGS...: runs tsmon, leaving its stdout, stderr and status in
+# $out, $err and $rc.
+run()
+{
+	"$TSMON" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+
+mkregion()
+{
+	"$MKREGION" "$@" || { echo "Bail out! mkregion $*"; exit 1; }
+}
+
+# expect_rc DESC CODE
+expect_rc()
+{
+	if [ "$rc" -eq "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "exit status $rc, expected $2" "stderr: $err"
+	fi
+}
+
+# expect_in DESC TEXT NEEDLE: TEXT contains NEEDLE (fixed string)
+expect_in()
+{
+	if grep -qF -- "$3" <<<"$2"; then
+		ok "$1"
+	else
+		not_ok "$1" "missing: $3" "in: $2"
+	fi
+}
+
+# expect_line DESC TEXT REGEX: some line of TEXT matches REGEX (ERE)
+expect_line()
+{
+	if grep -qE -- "$3" <<<"$2"; then
+		ok "$1"
+	else
+		not_ok "$1" "no line matches: $3" "in: $2"
+	fi
+}
+
+# expect_json DESC PYTHON: runs PYTHON with `recs` bound to the list of
+# objects in $out (one per line) and `env` to os.environ; any exception,
+# including a failed assert or invalid JSON, fails the check.
+expect_json()
+{
+	local msg
+
+	if msg=$(python3 -c "
+import json, os, sys
+recs = [json.loads(l) for l in sys.stdin]
+env = os.environ
+$2
+" <<<"$out" 2>&1); then
+		ok "$1"
+	else
+		not_ok "$1" "$(tail -n 1 <<<"$msg")" "output: $out"
+	fi
+}
+
+now_ns()
+{
+	python3 -c 'import time; print(time.time_ns())'
+}
+
+# ---------------------------------------------------------------- basics
+
+version=$(cat VERSION)
+run --version
+expect_rc "--version exits 0" 0
+[ "$out" = "tsmon $version" ] && ok "--version prints 'tsmon $version'" ||
+	not_ok "--version prints 'tsmon $version'" "got: $out"
+
+run --help
+expect_rc "--help exits 0" 0
+expect_line "--help lists status" "$out" '^  status '
+expect_line "--help lists ring" "$out" '^  ring '
+run ring --help
+expect_rc "ring --help exits 0" 0
+expect_in "ring --help documents --follow" "$out" "--follow"
+
+# ---------------------------------------------------------------- usage
+
+usage_case()
+{
+	local desc=$1
+
+	shift
+	run "$@"
+	expect_rc "usage error: $desc" 2
+	if [ -n "$out" ]; then
+		not_ok "usage error prints nothing on stdout: $desc" "$out"
+	fi
+}
+
+R0=$TMP/empty.bin
+mkregion "$R0"
+usage_case "no command"
+usage_case "unknown command" -d "$R0" frobnicate
+usage_case "unknown global option" --frobnicate status
+usage_case "--device without a path" --device
+usage_case "status with an argument" -d "$R0" status extra
+usage_case "status unknown option" -d "$R0" status --frobnicate
+expect_in "unknown option is named" "$err" \
+	"tsmon status: unrecognized option '--frobnicate'"
+usage_case "ring --json with a value" -d "$R0" ring --json=1
+expect_in "option that takes no value is named" "$err" \
+	"tsmon ring: option '--json'"
+usage_case "ring --since 0" -d "$R0" ring --since 0
+usage_case "ring --since not a number" -d "$R0" ring --since 1x
+usage_case "ring --last negative" -d "$R0" ring --last -1
+usage_case "ring --since with --last" -d "$R0" ring --since 1 --last 2
+usage_case "ring --type with an empty name" -d "$R0" ring --type clock_step,
+usage_case "ring --type unknown" -d "$R0" ring --type clock_step,bogus
+expect_in "unknown type is named" "$err" "'bogus'"
+for t in clock_step leap_armed leap_disarmed leap_applied tai_change \
+	 clocksource_change resume lost; do
+	expect_in "unknown type error lists $t" "$err" " $t"
+done
+
+# ---------------------------------------------------------------- open errors
+
+run -d "$TMP/missing" status
+expect_rc "missing region: exit 1" 1
+expect_in "missing region: errno text" "$err" \
+	"tsmon: cannot open $TMP/missing: No such file or directory"
+if grep -q modprobe <<<"$err"; then
+	not_ok "a path given with --device gets no module hint" "$err"
+else
+	ok "a path given with --device gets no module hint"
+fi
+
+if [ ! -e /dev/tsmon ]; then
+	run status
+	expect_rc "no module: exit 1" 1
+	expect_in "no module: hint" "$err" \
+		"tsmon: cannot open /dev/tsmon: No such file or directory (is the tsmon module loaded? try: modprobe tsmon)"
+else
+	ok "# SKIP /dev/tsmon exists: module-not-loaded message not tested"
+fi
+
+mkregion -X 0x1234 "$TMP/magic.bin"
+run -d "$TMP/magic.bin" status
+expect_rc "bad magic: exit 1" 1
+expect_in "bad magic: explained" "$err" \
+	"not a tsmon region (bad magic or layout)"
+
+mkregion -t 2048 "$TMP/short.bin"
+run -d "$TMP/short.bin" ring
+expect_rc "truncated region: exit 1" 1
+expect_in "truncated region: explained" "$err" "not a tsmon region"
+
+mkregion -V 2 "$TMP/abi.bin"
+run -d "$TMP/abi.bin" status
+expect_rc "other ABI version: exit 1" 1
+expect_in "other ABI version: explained" "$err" "ABI version mismatch"
+
+# ---------------------------------------------------------------- empty region
+
+run -d "$R0" status
+expect_rc "empty region: status exits 0" 0
+expect_line "empty region: no last step" "$out" '^last step +none$'
+expect_line "empty region: no leap" "$out" '^leap second +none$'
+expect_line "empty region: head 0" "$out" \
+	'^ring +64 entries of 64 bytes, head 0$'
+run -d "$R0" status --json
+expect_json "empty region: status JSON" '
+(s,) = recs
+assert s["last_step"] is None, s["last_step"]
+assert s["head"] == 0 and s["ring_entries"] == 64
+assert s["leap_state"] == "none" and s["leap_real_ns"] == 0
+assert s["clocksource"] is None
+assert s["hooks"] == ["timekeeper"]
+assert s["ntp_status"] is None and s["ntp_status_flags"] is None
+assert all(v == 0 for v in s["event_counts"].values())'
+run -d "$R0" ring
+expect_rc "empty region: ring exits 0" 0
+[ -z "$out" ] && ok "empty region: ring prints nothing" ||
+	not_ok "empty region: ring prints nothing" "$out"
+
+# ---------------------------------------------------------------- status
+
+# A region in which every event type appears once, and the health block
+# both follows them (clocksource, TAI, last step, pending leap) and carries
+# values given directly (hooks, NTP status, frequency, multipliers).
+export INSTANCE=18364758544493064720	# > 2^63: must survive exactly
+export LEAP_INS=1798761600000000000	# 2027-01-01T00:00:00Z
+export LEAP_DEL=1798761599000000000	# 2026-12-31T23:59:59Z
+export STEP_REAL=1798761600123456789
+export STA=$((0x0001 | 0x0040 | 0x2000))	# PLL UNSYNC NANO
+R1=$TMP/all.bin
+mkregion -i "$INSTANCE" -H 7 -c tsc -T 36 -S "$STA" -F -12345 \
+	-m 4194253:4194304:22 "$R1" \
+	clocksource_change,from=tsc,to=hpet \
+	tai_change,before=36,after=37 \
+	leap_armed,at=$LEAP_INS,dir=insert \
+	clock_step,delta=-250000000,reason=setoffset,real=$STEP_REAL \
+	resume,sleep=12500000000 \
+	leap_disarmed,at=$LEAP_INS,dir=insert \
+	leap_applied,dir=insert,before=37,after=38 \
+	leap_armed,at=$LEAP_DEL,dir=delete \
+	42,mono=5,real=6
+
+run -d "$R1" status
+expect_rc "status exits 0" 0
+expect_line "status: instance in hex" "$out" \
+	'^instance +0xfedcba9876543210 \(abi 1\)$'
+expect_line "status: load time in UTC with ns" "$out" \
+	'^loaded at +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z'
+expect_line "status: ring and head" "$out" \
+	'^ring +64 entries of 64 bytes, head 9$'
+expect_line "status: hooks" "$out" '^hooks +timekeeper adjtimex settime$'
+expect_line "status: clocksource follows the last change" "$out" \
+	'^clocksource +hpet$'
+expect_line "status: TAI follows the leap" "$out" '^tai offset +38 s$'
+expect_line "status: pending deletion labelled 23:59:59" "$out" \
+	'^leap second +deletion pending at 2026-12-31T23:59:59Z \((in|.* ago)'
+expect_line "status: NTP bits decoded" "$out" \
+	'^ntp status +0x2041 PLL UNSYNC NANO$'
+expect_line "status: last step time, seq" "$out" \
+	'^last step +2027-01-01T00:00:00\.123456789Z.*, seq 4$'
+expect_line "status: last step delta" "$out" \
+	'^ +delta -250 ms \(-250000000 ns\), reason setoffset$'
+expect_line "status: frequency" "$out" \
+	'^frequency +-12\.345 ppm \(-12345 ppb\)$'
+expect_line "status: multipliers" "$out" \
+	'^ +tk_mult 4194253, cs_mult 4194304, cs_shift 22$'
+expect_line "status: count of leap_armed" "$out" '^ +leap_armed +2$'
+expect_line "status: count of resume" "$out" '^ +resume +1$'
+
+run -d "$R1" status --json
+expect_rc "status --json exits 0" 0
+expect_json "status --json: one object with the region's values" '
+(s,) = recs
+assert s["abi_version"] == 1
+assert s["instance_id"] == int(env["INSTANCE"]), s["instance_id"]
+assert s["ring_entries"] == 64 and s["record_size"] == 64
+assert s["head"] == 9
+assert s["hooks"] == ["timekeeper", "adjtimex", "settime"]
+assert s["clocksource"] == "hpet"
+assert s["tai_offset"] == 38
+assert s["leap_state"] == "delete_pending"
+assert s["leap_real_ns"] == int(env["LEAP_DEL"])
+assert s["ntp_status"] == int(env["STA"])
+assert s["ntp_status_flags"] == ["PLL", "UNSYNC", "NANO"]
+ls = s["last_step"]
+assert ls["seq"] == 4 and ls["delta_ns"] == -250000000
+assert ls["real_ns"] == int(env["STEP_REAL"]) and ls["reason"] == "setoffset"
+assert s["freq_ppb"] == -12345
+assert (s["tk_mult"], s["cs_mult"], s["cs_shift"]) == (4194253, 4194304, 22)
+assert s["event_counts"] == {"clock_step": 1, "leap_armed": 2,
+	"leap_disarmed": 1, "leap_applied": 1, "tai_change": 1,
+	"clocksource_change": 1, "resume": 1}, s["event_counts"]
+assert s["load_real_ns"] > 0 and s["load_mono_ns"] > 0
+for k, v in s.items():
+	assert not isinstance(v, float), k'
+
+# The time left until a pending leap comes from CLOCK_REALTIME now.
+soon=$(( $(now_ns) + (3 * 3600 + 2 * 60 + 30) * 1000000000 ))
+mkregion -L insert@$soon "$TMP/soon.bin"
+run -d "$TMP/soon.bin" status
+expect_line "status: time left until the leap" "$out" \
+	'^leap second +insertion pending at .* \(in 3h 2m\)$'
+mkregion -L insert@$LEAP_INS "$TMP/ins.bin"
+run -d "$TMP/ins.bin" status
+expect_line "status: pending insertion labelled 23:59:60" "$out" \
+	'^leap second +insertion pending at 2026-12-31T23:59:60Z \('
+run -d "$TMP/ins.bin" status --json
+expect_json "status --json: insert_pending" '
+(s,) = recs
+assert s["leap_state"] == "insert_pending"
+assert s["leap_real_ns"] == int(env["LEAP_INS"])'
+
+mkregion -H 1 -S 0x2001 "$TMP/noadj.bin"
+run -d "$TMP/noadj.bin" status
+expect_line "status: NTP bits unknown without the adjtimex hook" "$out" \
+	'^ntp status +unknown \(adjtimex hook not attached\)$'
+expect_line "status: missing hooks named" "$out" \
+	'^hooks +timekeeper \(not attached: adjtimex settime\)$'
+
+# ---------------------------------------------------------------- ring
+
+run -d "$R1" ring
+expect_rc "ring exits 0" 0
+[ "$(wc -l <<<"$out")" -eq 9 ] && ok "ring: one line per record" ||
+	not_ok "ring: one line per record" "$out"
+expect_line "ring: clock_step" "$out" \
+	'^ +4  2027-01-01T00:00:00\.123456789Z +[0-9]+\.[0-9]{9}  clock_step +delta=-0\.250000000s \(-250000000 ns\) reason=setoffset$'
+expect_line "ring: leap insertion labelled 23:59:60" "$out" \
+	' leap_armed +leap at 2026-12-31T23:59:60Z direction=insert$'
+expect_line "ring: leap deletion labelled 23:59:59" "$out" \
+	' leap_armed +leap at 2026-12-31T23:59:59Z direction=delete$'
+expect_line "ring: leap_disarmed" "$out" \
+	' leap_disarmed +leap at 2026-12-31T23:59:60Z direction=insert$'
+expect_line "ring: leap_applied" "$out" \
+	' leap_applied +direction=insert tai 37 -> 38$'
+expect_line "ring: tai_change" "$out" ' tai_change +tai 36 -> 37$'
+expect_line "ring: clocksource_change" "$out" \
+	' clocksource_change clocksource tsc -> hpet$'
+expect_line "ring: resume" "$out" ' resume +slept 12\.5s$'
+expect_line "ring: unknown type" "$out" \
+	'^ +9  1970-01-01T00:00:00\.000000006Z +0\.000000005  unknown +type_id=42$'
+
+run -d "$R1" ring --json
+expect_rc "ring --json exits 0" 0
+expect_json "ring --json: every type with its fields" '
+want = [
+	{"type": "clocksource_change", "from": "tsc", "to": "hpet"},
+	{"type": "tai_change", "tai_before": 36, "tai_after": 37},
+	{"type": "leap_armed", "leap_real_ns": int(env["LEAP_INS"]),
+	 "direction": "insert"},
+	{"type": "clock_step", "delta_ns": -250000000, "reason": "setoffset",
+	 "real_ns": int(env["STEP_REAL"])},
+	{"type": "resume", "sleep_ns": 12500000000},
+	{"type": "leap_disarmed", "leap_real_ns": int(env["LEAP_INS"]),
+	 "direction": "insert"},
+	{"type": "leap_applied", "direction": "insert", "tai_before": 37,
+	 "tai_after": 38},
+	{"type": "leap_armed", "leap_real_ns": int(env["LEAP_DEL"]),
+	 "direction": "delete"},
+	{"type": "unknown", "type_id": 42, "mono_ns": 5, "real_ns": 6},
+]
+assert len(recs) == len(want), len(recs)
+for i, (r, w) in enumerate(zip(recs, want)):
+	assert list(r)[:2] == ["seq", "type"], r
+	assert r["seq"] == i + 1, r
+	for k, v in w.items():
+		assert r[k] == v, (k, r)
+	common = {"seq", "type", "mono_ns", "real_ns", "type_id"}
+	assert set(r) - common == set(w) - common, r'
+
+# status and ring describe the same region: cross-check them
+run -d "$R1" ring --json
+ring_json=$out
+run -d "$R1" status --json
+export RING_JSON=$ring_json
+expect_json "status agrees with the ring" '
+(s,) = recs
+ring = [json.loads(l) for l in env["RING_JSON"].splitlines()]
+steps = [r for r in ring if r["type"] == "clock_step"]
+assert s["last_step"]["seq"] == steps[-1]["seq"]
+assert s["last_step"]["mono_ns"] == steps[-1]["mono_ns"]
+for name, n in s["event_counts"].items():
+	assert n == sum(r["type"] == name for r in ring), name
+assert s["head"] == ring[-1]["seq"]'
+
+# ---------------------------------------------------------------- positions
+
+# 100 records in a 64-entry ring: 1..36 are overwritten.
+R2=$TMP/wrap.bin
+mkregion -e 64 "$R2" "clock_step,delta=1000,reason=settime*50" \
+	"resume,sleep=1*50"
+
+run -d "$R2" ring --json
+expect_json "ring: starts at the oldest record held, no loss" '
+assert [r["seq"] for r in recs] == list(range(37, 101))'
+run -d "$R2" ring --json --since 1
+expect_json "ring --since: overwritten records reported as lost" '
+assert recs[0] == {"seq": 1, "type": "lost", "mono_ns": 0, "real_ns": 0,
+	"count": 36}, recs[0]
+assert [r["seq"] for r in recs[1:]] == list(range(37, 101))'
+run -d "$R2" ring --since 1
+expect_line "ring --since: lost line in text" "$out" \
+	'^ +1  - +-  lost +count=36$'
+run -d "$R2" ring --json --since 90
+expect_json "ring --since inside the ring" '
+assert [r["seq"] for r in recs] == list(range(90, 101))'
+run -d "$R2" ring --json --since 500
+expect_rc "ring --since past the head exits 0" 0
+[ -z "$out" ] && ok "ring --since past the head prints nothing" ||
+	not_ok "ring --since past the head prints nothing" "$out"
+run -d "$R2" ring --json --last 5
+expect_json "ring --last 5" '
+assert [r["seq"] for r in recs] == list(range(96, 101))'
+run -d "$R2" ring --json --last 1000
+expect_json "ring --last more than held: no lost marker" '
+assert [r["seq"] for r in recs] == list(range(37, 101))'
+run -d "$R2" ring --last 0
+[ -z "$out" ] && ok "ring --last 0 prints nothing" ||
+	not_ok "ring --last 0 prints nothing" "$out"
+
+run -d "$R2" ring --json --type resume
+expect_json "ring --type filters" '
+assert [r["seq"] for r in recs] == list(range(51, 101))
+assert {r["type"] for r in recs} == {"resume"}'
+run -d "$R2" ring --json --since 1 --type resume
+expect_json "ring --type keeps lost markers" '
+assert recs[0]["type"] == "lost" and recs[0]["count"] == 36
+assert {r["type"] for r in recs[1:]} == {"resume"}'
+run -d "$R2" ring --json --type tai_change,clock_step --last 60
+expect_json "ring --type with a list" '
+assert [r["seq"] for r in recs] == list(range(41, 51))'
+
+# ---------------------------------------------------------------- names
+
+# Names are NUL-padded bytes: quote, backslash and control characters must
+# come out as valid JSON and as harmless text; a name that fills its field
+# has no NUL at all.
+R3=$TMP/names.bin
+mkregion -c 'q"b\s' "$R3" \
+	"clocksource_change,from=$(printf 'a\001b'),to=abcdefghijklmnop"
+run -d "$R3" ring --json
+expect_json "names: escaped in JSON, unterminated name complete" '
+(r,) = recs
+assert r["from"] == "a\x01b", r["from"]
+assert r["to"] == "abcdefghijklmnop", r["to"]'
+run -d "$R3" ring
+expect_line "names: control characters shown as ? in text" "$out" \
+	'clocksource a\?b -> abcdefghijklmnop$'
+run -d "$R3" status --json
+expect_json "names: clocksource escaped in status JSON" '
+(s,) = recs
+assert s["clocksource"] == "abcdefghijklmnop", s["clocksource"]'
+mkregion -c 'q"b\s' "$TMP/names2.bin"
+run -d "$TMP/names2.bin" status --json
+expect_json "names: quote and backslash escaped" '
+(s,) = recs
+assert s["clocksource"] == "q\"b\\s", s["clocksource"]'
+
+# ---------------------------------------------------------------- pipes
+
+# More output than a pipe holds, into a reader that leaves after one line.
+R4=$TMP/big.bin
+mkregion -e 4096 "$R4" "resume,sleep=1*5000"
+for fmt in "" --json; do
+	"$TSMON" -d "$R4" ring $fmt 2>"$TMP/err" | head -n 1 >/dev/null
+	st=${PIPESTATUS[0]}
+	if [ "$st" -eq 0 ] && [ ! -s "$TMP/err" ]; then
+		ok "ring $fmt | head: quiet exit 0"
+	else
+		not_ok "ring $fmt | head: quiet exit 0" "status $st" \
+			"stderr: $(cat "$TMP/err")"
+	fi
+done
+
+# ---------------------------------------------------------------- follow
+
+# wait_for FILE N: until FILE has N lines, for at most 5 s
+wait_for()
+{
+	local i
+
+	for i in $(seq 50); do
+		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for sig in INT TERM; do
+	R5=$TMP/follow-$sig.bin
+	mkregion "$R5" "resume,sleep=5"
+	"$TSMON" -d "$R5" ring --follow --json --type clock_step,resume \
+		>"$TMP/follow.out" 2>"$TMP/follow.err" &
+	pid=$!
+	wait_for "$TMP/follow.out" 1
+	mkregion -a "$R5" "tai_change,before=1,after=2" \
+		"clock_step,delta=-7,reason=settime"
+	if wait_for "$TMP/follow.out" 2; then
+		ok "ring --follow ($sig): new record printed"
+	else
+		not_ok "ring --follow ($sig): new record printed" \
+			"$(cat "$TMP/follow.out")"
+	fi
+	kill -"$sig" "$pid"
+	wait "$pid"
+	st=$?
+	[ "$st" -eq 0 ] && ok "ring --follow: SIG$sig ends it with status 0" ||
+		not_ok "ring --follow: SIG$sig ends it with status 0" \
+			"status $st" "$(cat "$TMP/follow.err")"
+	out=$(cat "$TMP/follow.out")
+	expect_json "ring --follow ($sig): filtered records in order" '
+assert [r["seq"] for r in recs] == [1, 3], recs
+assert recs[1]["type"] == "clock_step" and recs[1]["delta_ns"] == -7'
+done
+
+# ---------------------------------------------------------------- valgrind
+
+if command -v valgrind >/dev/null; then
+	for args in "status" "status --json" "ring" "ring --json --since 1"; do
+		valgrind -q --leak-check=full --show-leak-kinds=all \
+			--errors-for-leak-kinds=all --error-exitcode=99 \
+			"$TSMON" -d "$R2" $args >/dev/null 2>"$TMP/vg"
+		st=$?
+		[ "$st" -eq 0 ] && ok "valgrind: $args clean" ||
+			not_ok "valgrind: $args clean" "$(cat "$TMP/vg")"
+	done
+else
+	ok "# SKIP valgrind not installed"
+fi
+
+echo "1..$n"
+if [ "$failed" -ne 0 ]; then
+	echo "# $failed of $n checks failed"
+	exit 1
+fi
+exit 0

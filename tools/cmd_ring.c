@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tsmon ring: print the event ring, oldest first, and optionally keep
+ * following it. Lost markers from the library are printed in place so that
+ * a gap in the sequence numbers never goes unexplained.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "print.h"
+
+/*
+ * tsmon_wait() cannot be woken by a signal that arrives just before it
+ * enters poll(), so --follow waits in bounded slices and rechecks the stop
+ * flag in between: a late SIGINT costs at most this long.
+ */
+#define FOLLOW_WAIT_MS		1000
+/* A region file has no poll(): --follow looks at it this often instead. */
+#define FOLLOW_FILE_POLL_NS	100000000L
+
+struct ring_opts {
+	bool json;
+	bool follow;
+	enum { START_OLDEST, START_SINCE, START_LAST } start;
+	uint64_t since;
+	uint64_t last;
+	uint64_t types;		/* bit per type to print; 0: all */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_stop_signal(int sig)
+{
+	stop = 1;
+}
+
+static void ring_usage(FILE *f, bool full)
+{
+	fputs("Usage: tsmon ring [--json] [--since SEQ | --last N] [--follow] "
+	      "[--type T[,T...]]\n", f);
+	if (!full) {
+		fputs("Try 'tsmon ring --help' for more information.\n", f);
+		return;
+	}
+	fputs("\nPrint the events the tsmon module recorded, oldest first.\n"
+	      "\nOptions:\n"
+	      "  -j, --json          one JSON object per line (NDJSON)\n"
+	      "  -s, --since SEQ     start at sequence number SEQ\n"
+	      "  -n, --last N        only the newest N records\n"
+	      "  -f, --follow        keep printing new records until "
+	      "SIGINT/SIGTERM\n"
+	      "  -t, --type T[,T...] only these event types (lost markers are\n"
+	      "                      always printed)\n"
+	      "  -h, --help          print this help and exit\n", f);
+}
+
+/* Decimal digits only: strtoull() would take "-1", " 1" and "0x1". */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+static void list_types(FILE *f)
+{
+	const char *name;
+	uint32_t type;
+
+	for (type = 0; type < TSMON_EVENT_TYPE_COUNT; type++)
+		if (!tsmon_event_type_name(type, &name))
+			fprintf(f, " %s", name);
+	fputc('\n', f);
+}
+
+/* "clock_step,resume" -> a bit per type; unknown names are usage errors. */
+static int parse_types(const char *list, uint64_t *mask)
+{
+	const char *p = list, *comma;
+	char name[32];
+	uint32_t type;
+	size_t len;
+
+	*mask = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (tsmon_event_type_from_name(name, &type) || type >= 64) {
+			fprintf(stderr,
+				"tsmon ring: unknown event type '%s'; valid:",
+				name);
+			list_types(stderr);
+			return -EINVAL;
+		}
+		*mask |= 1ULL << type;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/*
+ * Returns true when the command is over before it began (--help or a usage
+ * error), with its exit status in *status.
+ */
+static bool parse_ring_opts(int argc, char **argv, struct ring_opts *ro,
+			    int *status)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "since",	required_argument,	NULL, 's' },
+		{ "last",	required_argument,	NULL, 'n' },
+		{ "follow",	no_argument,		NULL, 'f' },
+		{ "type",	required_argument,	NULL, 't' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "js:n:ft:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ro->json = true;
+			break;
+		case 's':
+		case 'n':
+			if (ro->start != START_OLDEST) {
+				fputs("tsmon ring: --since and --last exclude "
+				      "each other\n", stderr);
+				goto usage;
+			}
+			if (c == 's') {
+				ro->start = START_SINCE;
+				if (parse_u64(optarg, &ro->since) ||
+				    !ro->since) {
+					fprintf(stderr, "tsmon ring: --since "
+						"needs a sequence number >= 1, "
+						"not '%s'\n", optarg);
+					goto usage;
+				}
+			} else {
+				ro->start = START_LAST;
+				if (parse_u64(optarg, &ro->last)) {
+					fprintf(stderr, "tsmon ring: --last "
+						"needs a count, not '%s'\n",
+						optarg);
+					goto usage;
+				}
+			}
+			break;
+		case 'f':
+			ro->follow = true;
+			break;
+		case 't':
+			if (parse_types(optarg, &ro->types))
+				goto usage;
+			break;
+		case 'h':
+			ring_usage(stdout, true);
+			*status = cli_finish_output(EXIT_OK);
+			return true;
+		default:
+			goto usage;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tsmon ring: unexpected argument '%s'\n",
+			argv[optind]);
+		goto usage;
+	}
+	return false;
+
+usage:
+	ring_usage(stderr, false);
+	*status = EXIT_USAGE;
+	return true;
+}
+
+/*
+ * Position the cursor. --last N starts N records before the end, but never
+ * before the oldest record still held: older ones are not lost to this
+ * reader, they were never asked for.
+ */
+static int start_cursor(const struct tsmon *t, const struct ring_opts *ro,
+			struct tsmon_cursor *c)
+{
+	uint64_t head;
+	int ret;
+
+	switch (ro->start) {
+	case START_SINCE:
+		return tsmon_cursor_init(t, c, TSMON_FROM_SEQ, ro->since);
+	case START_LAST:
+		if (!ro->last)
+			return tsmon_cursor_init(t, c, TSMON_FROM_NOW, 0);
+		ret = tsmon_cursor_init(t, c, TSMON_FROM_OLDEST, 0);
+		if (ret)
+			return ret;
+		ret = tsmon_head(t, &head);
+		if (ret)
+			return ret;
+		if (head >= ro->last && head - ro->last + 1 > c->next)
+			return tsmon_cursor_init(t, c, TSMON_FROM_SEQ,
+						 head - ro->last + 1);
+		return 0;
+	case START_OLDEST:
+		break;
+	}
+	return tsmon_cursor_init(t, c, TSMON_FROM_OLDEST, 0);
+}
+
+static bool wanted(const struct ring_opts *ro, const struct tsmon_record *rec)
+{
+	if (!ro->types || rec->type == TSMON_EVENT_LOST)
+		return true;
+	return rec->type < 64 && (ro->types & (1ULL << rec->type));
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: the signal must interrupt the wait */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/*
+ * Waits for c->next to be published. Returns 0 when it may be, or when the
+ * caller should look at the stop flag; a negative errno on failure.
+ */
+static int wait_for_record(const struct tsmon *t, const struct tsmon_cursor *c)
+{
+	static const struct timespec file_poll = {
+		.tv_nsec = FOLLOW_FILE_POLL_NS,
+	};
+	int ret;
+
+	ret = tsmon_wait(t, c, FOLLOW_WAIT_MS);
+	switch (ret) {
+	case -ENOTTY:
+		nanosleep(&file_poll, NULL);
+		return 0;
+	case -ETIMEDOUT:
+	case -EINTR:
+		return 0;
+	}
+	return ret;
+}
+
+static int print_ring(const struct tsmon *t, const struct ring_opts *ro)
+{
+	struct out o = { .f = stdout };
+	struct tsmon_record rec;
+	struct tsmon_cursor c;
+	struct json j;
+	int ret;
+
+	if (ro->json) {
+		json_init(&j, stdout);
+		o.j = &j;
+	}
+	ret = start_cursor(t, ro, &c);
+	if (ret) {
+		cli_error("ring", "cannot position the cursor", ret);
+		return EXIT_ERROR;
+	}
+	if (ro->follow)
+		install_stop_handlers();
+
+	while (!stop) {
+		ret = tsmon_next(t, &c, &rec);
+		if (ret == -EAGAIN) {
+			if (!ro->follow)
+				break;
+			ret = wait_for_record(t, &c);
+			if (ret) {
+				cli_error("ring", "cannot wait for records",
+					  ret);
+				return cli_finish_output(EXIT_ERROR);
+			}
+			continue;
+		}
+		if (ret) {
+			cli_error("ring", "cannot read the ring", ret);
+			return cli_finish_output(EXIT_ERROR);
+		}
+		if (!wanted(ro, &rec))
+			continue;
+		print_record(&o, &rec);
+		if (ro->follow)
+			fflush(stdout);
+		if (cli_output_failed())
+			break;
+	}
+	return cli_finish_output(EXIT_OK);
+}
+
+int cmd_ring(const struct cli *cli, int argc, char **argv)
+{
+	struct ring_opts ro = { .start = START_OLDEST };
+	struct tsmon *t;
+	int ret;
+
+	if (parse_ring_opts(argc, argv, &ro, &ret))
+		return ret;
+
+	if (cli_open(cli, &t))
+		return EXIT_ERROR;
+	ret = print_ring(t, &ro);
+	tsmon_close(t);
+	return ret;
+}

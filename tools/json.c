@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Streaming JSON writer. Nesting is tracked only to place commas and the
+ * final newline; the callers' structure is fixed, so misuse is a bug and
+ * is caught by assert().
+ */
+#include <assert.h>
+#include <inttypes.h>
+
+#include "json.h"
+
+void json_init(struct json *j, FILE *f)
+{
+	j->f = f;
+	j->depth = 0;
+	j->sep[0] = false;
+}
+
+/*
+ * Escape everything outside printable ASCII. Names come from the kernel and
+ * are meant to be ASCII, but a byte >= 0x80 must not produce invalid UTF-8,
+ * so it is written as the code point of the same value (Latin-1 reading).
+ */
+static void json_put_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Separator and key before a value at the current level. */
+static void json_prefix(struct json *j, const char *key)
+{
+	if (j->sep[j->depth])
+		fputc(',', j->f);
+	j->sep[j->depth] = true;
+	if (key) {
+		json_put_string(j->f, key);
+		fputc(':', j->f);
+	}
+}
+
+/* A value just completed at the top level ends its line. */
+static void json_value_done(struct json *j)
+{
+	if (j->depth == 0) {
+		fputc('\n', j->f);
+		j->sep[0] = false;
+	}
+}
+
+static void json_open(struct json *j, const char *key, char c)
+{
+	assert(j->depth < JSON_MAX_DEPTH);
+	json_prefix(j, key);
+	fputc(c, j->f);
+	j->sep[++j->depth] = false;
+}
+
+static void json_close(struct json *j, char c)
+{
+	assert(j->depth > 0);
+	j->depth--;
+	fputc(c, j->f);
+	json_value_done(j);
+}
+
+void json_object_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+
+void json_object_end(struct json *j)
+{
+	json_close(j, '}');
+}
+
+void json_array_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+
+void json_array_end(struct json *j)
+{
+	json_close(j, ']');
+}
+
+void json_u64(struct json *j, const char *key, uint64_t v)
+{
+	json_prefix(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+	json_value_done(j);
+}
+
+void json_s64(struct json *j, const char *key, int64_t v)
+{
+	json_prefix(j, key);
+	fprintf(j->f, "%" PRId64, v);
+	json_value_done(j);
+}
+
+void json_string(struct json *j, const char *key, const char *s)
+{
+	json_prefix(j, key);
+	json_put_string(j->f, s);
+	json_value_done(j);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	json_prefix(j, key);
+	fputs("null", j->f);
+	json_value_done(j);
+}
