@@ -42,6 +42,7 @@ KMOD_SRCS	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/tsm
 
 # Debian packages the build and the guest tests need.
 DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
+		   valgrind python3 \
 		   qemu-system-x86 busybox-static kmod cpio xz-utils \
 		   linux-source-6.1 \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
