@@ -35,6 +35,8 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_HELPERS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 SELF_SRCS	:= $(wildcard tests/selftests/tsmon_*.c)
 SELF_BINS	:= $(SELF_SRCS:tests/selftests/%.c=$(B)/tests/selftests/%)
+HELPER_SRCS	:= $(wildcard tests/helpers/*.c)
+HELPER_BINS	:= $(HELPER_SRCS:tests/helpers/%.c=$(B)/tests/helpers/%)
 BENCH_SRCS	:= $(wildcard tests/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(B)/tests/bench/%)
 KSFT_DIR	:= $(B)/kselftest
@@ -154,7 +156,11 @@ $(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(KS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -o $@ $< $(LIB_A) -lpthread
 
-selftests: $(SELF_BINS) cli
+$(B)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+selftests: $(SELF_BINS) $(HELPER_BINS) cli
 
 $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -178,7 +184,7 @@ check: deps
 	@echo "make check: all suites passed"
 
 demo: deps
-	$(MAKE) lib cli modules
+	$(MAKE) lib cli modules $(HELPER_BINS)
 	tests/vm/run --kernel 6.1 -- tests/demo.sh
 
 clean:

@@ -51,12 +51,17 @@ struct tsmon_tk_snap {
  * @hooks:        TSMON_HOOK_* bits of attached hooks
  * @tk_prev:      timekeeper state at the previous callback
  * @tk_have_prev: @tk_prev holds the registration baseline or later
- * @ntp_status:   STA_* bits seen at the last adjtimex call
- * @ntp_seen:     @ntp_status is valid
+ * @ntp_status:   the kernel's time_status: STA_* bits seen at the last
+ *                adjtimex call, plus STA_UNSYNC set by ntp_clear()
+ * @ntp_seen:     @ntp_status is valid (an adjtimex call was seen)
+ * @ntp_state:    shadow of the kernel's time_state (TIME_OK..TIME_WAIT)
+ * @ntp_next_leap: shadow of ntp_next_leap_sec, TIME64_MAX if none
+ * @ntp_cleared:  ntp_clear() ran in the timekeeper update in progress
+ * @ntp_gen:      bumped whenever the shadow state moves
  * @ins_armed:    the timekeeper has a leap second insertion scheduled
  * @ins_leap_real_ns: REALTIME at which the pending insertion happens
- * @del_armed:    a leap second deletion is pending
- * @del_leap_real_ns: REALTIME at which the pending deletion happens
+ * @del_armed:    a leap_armed record announced a deletion still pending
+ * @del_leap_real_ns: REALTIME at which that deletion happens
  * @step_task:    task that entered a clock-stepping function last
  * @step_reason:  enum tsmon_step_reason for @step_task
  * @tk_calls:     timekeeping hook invocations
@@ -83,6 +88,10 @@ struct tsmon_dev {
 
 	u32 ntp_status;
 	bool ntp_seen;
+	int ntp_state;
+	s64 ntp_next_leap;
+	bool ntp_cleared;
+	u64 ntp_gen;
 	bool ins_armed;
 	u64 ins_leap_real_ns;
 	bool del_armed;
@@ -98,6 +107,8 @@ struct tsmon_dev {
 	struct notifier_block tk_nb;
 	struct kretprobe adjtimex_krp;
 	struct kprobe settime_kp;
+	struct kprobe second_kp;
+	struct kprobe clear_kp;
 	struct miscdevice misc;
 };
 
@@ -106,8 +117,13 @@ extern struct tsmon_dev tsmon;
 /* tsmon_ring.c */
 int tsmon_region_alloc(struct tsmon_dev *d, u32 entries);
 void tsmon_region_free(struct tsmon_dev *d);
+unsigned long tsmon_lock(struct tsmon_dev *d);
+void tsmon_unlock(struct tsmon_dev *d, unsigned long flags);
+void tsmon_health_begin(struct tsmon_dev *d);
+void tsmon_health_end(struct tsmon_dev *d);
 unsigned long tsmon_write_begin(struct tsmon_dev *d);
 void tsmon_write_end(struct tsmon_dev *d, unsigned long flags);
+void tsmon_rec_init(struct tsmon_record *rec, u32 type, u64 mono, u64 real);
 void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec);
 void tsmon_set_name(__u64 *dst, size_t words, const char *src);
 void tsmon_update_leap_state(struct tsmon_dev *d);
@@ -116,11 +132,11 @@ void tsmon_update_leap_state(struct tsmon_dev *d);
 int tsmon_tk_attach(struct tsmon_dev *d);
 void tsmon_tk_detach(struct tsmon_dev *d);
 
-/* tsmon_adjtimex.c */
+/* tsmon_ntp.c */
 void tsmon_probes_attach(struct tsmon_dev *d);
 void tsmon_probes_detach(struct tsmon_dev *d);
-void tsmon_mark_step(struct tsmon_dev *d, u32 reason);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);
+void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
 
 /* tsmon_chardev.c */
 int tsmon_chardev_register(struct tsmon_dev *d);

@@ -83,40 +83,62 @@ void tsmon_region_free(struct tsmon_dev *d)
 }
 
 /**
- * tsmon_write_begin() - take the writer lock and open a health update
+ * tsmon_lock() - take the writer lock
  * @d: device state
  *
- * Every change to the region happens between tsmon_write_begin() and
- * tsmon_write_end(), so the health seqcount covers the event counters that
- * tsmon_emit() bumps as well as the fields the caller sets.
- *
- * Return: saved interrupt flags for tsmon_write_end().
+ * Return: saved interrupt flags for tsmon_unlock().
  */
-unsigned long tsmon_write_begin(struct tsmon_dev *d)
+unsigned long tsmon_lock(struct tsmon_dev *d)
 	__acquires(&d->lock)
 {
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&d->lock, flags);
+	return flags;
+}
+
+/**
+ * tsmon_unlock() - release the writer lock and wake readers of new records
+ * @d:     device state
+ * @flags: value returned by tsmon_lock()
+ */
+void tsmon_unlock(struct tsmon_dev *d, unsigned long flags)
+	__releases(&d->lock)
+{
+	bool wake = d->pending_wake;
+
+	d->pending_wake = false;
+	raw_spin_unlock_irqrestore(&d->lock, flags);
+
+	/* Wakeups cannot be issued from the timekeeping hook's context. */
+	if (wake)
+		irq_work_queue(&d->wake_work);
+}
+
+/**
+ * tsmon_health_begin() - open an update of the health block
+ * @d: device state, lock held
+ *
+ * Records are emitted only inside an update, so the seqcount covers the
+ * event counters tsmon_emit() bumps as well as the fields the caller sets.
+ */
+void tsmon_health_begin(struct tsmon_dev *d)
+{
+	lockdep_assert_held(&d->lock);
 	WRITE_ONCE(d->health->seq, d->health->seq + 1);
 	/*
 	 * Make the odd count visible before any field changes; pairs with the
 	 * reader's acquire fence between its copy and its second load of seq.
 	 */
 	smp_wmb();
-	return flags;
 }
 
 /**
- * tsmon_write_end() - close the health update, release the lock, wake readers
- * @d:     device state
- * @flags: value returned by tsmon_write_begin()
+ * tsmon_health_end() - close an update of the health block
+ * @d: device state, lock held
  */
-void tsmon_write_end(struct tsmon_dev *d, unsigned long flags)
-	__releases(&d->lock)
+void tsmon_health_end(struct tsmon_dev *d)
 {
-	bool wake = d->pending_wake;
-
 	d->health->update_mono_ns = ktime_get_mono_fast_ns();
 	/*
 	 * Publish the fields before the even count; pairs with the reader's
@@ -124,12 +146,48 @@ void tsmon_write_end(struct tsmon_dev *d, unsigned long flags)
 	 */
 	smp_wmb();
 	WRITE_ONCE(d->health->seq, d->health->seq + 1);
-	d->pending_wake = false;
-	raw_spin_unlock_irqrestore(&d->lock, flags);
+}
 
-	/* Wakeups cannot be issued from the timekeeping hook's context. */
-	if (wake)
-		irq_work_queue(&d->wake_work);
+/**
+ * tsmon_write_begin() - take the writer lock and open a health update
+ * @d: device state
+ *
+ * Return: saved interrupt flags for tsmon_write_end().
+ */
+unsigned long tsmon_write_begin(struct tsmon_dev *d)
+	__acquires(&d->lock)
+{
+	unsigned long flags = tsmon_lock(d);
+
+	tsmon_health_begin(d);
+	return flags;
+}
+
+/**
+ * tsmon_write_end() - close the health update and release the lock
+ * @d:     device state
+ * @flags: value returned by tsmon_write_begin()
+ */
+void tsmon_write_end(struct tsmon_dev *d, unsigned long flags)
+	__releases(&d->lock)
+{
+	tsmon_health_end(d);
+	tsmon_unlock(d, flags);
+}
+
+/**
+ * tsmon_rec_init() - start a record
+ * @rec:  record to clear and fill
+ * @type: enum tsmon_event_type
+ * @mono: CLOCK_MONOTONIC of the event
+ * @real: CLOCK_REALTIME of the event
+ */
+void tsmon_rec_init(struct tsmon_record *rec, u32 type, u64 mono, u64 real)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->type = type;
+	rec->mono_ns = mono;
+	rec->real_ns = real;
 }
 
 /**
@@ -194,7 +252,7 @@ void tsmon_set_name(__u64 *dst, size_t words, const char *src)
  * @d: device state, inside tsmon_write_begin()/tsmon_write_end()
  *
  * An insertion is visible in the timekeeper; a deletion only through the
- * adjtimex hook. The kernel never has both pending: STA_INS wins.
+ * shadow of the NTP state machine. The kernel never has both pending.
  */
 void tsmon_update_leap_state(struct tsmon_dev *d)
 {

@@ -44,13 +44,17 @@ static void tsmon_tk_read(const struct timekeeper *tk, struct tsmon_tk_snap *s)
 	s->clock = tk->tkr_mono.clock;
 }
 
-/* The timekeeper's own time at this update: the instant the event applied. */
-static void tsmon_tk_now(const struct timekeeper *tk, u64 *mono, u64 *real)
+/*
+ * The time of the event: now, with the new offsets applied. The
+ * timekeeper's own xtime is not used: do_adjtimex() updates the timekeeper
+ * without forwarding it, so for an ADJ_TAI or a leap arming it can lag by a
+ * tick, or by a whole idle period with the tick stopped. The fast accessor
+ * never waits on the seqcount this CPU holds for writing.
+ */
+static void tsmon_tk_now(const struct tsmon_tk_snap *s, u64 *mono, u64 *real)
 {
-	u64 nsec = tk->tkr_mono.xtime_nsec >> tk->tkr_mono.shift;
-
-	*mono = ktime_to_ns(tk->tkr_mono.base) + nsec;
-	*real = tk->xtime_sec * NSEC_PER_SEC + nsec;
+	*mono = ktime_get_mono_fast_ns();
+	*real = *mono + s->offs_real;
 }
 
 static void tsmon_tk_health(struct tsmon_dev *d, const struct timekeeper *tk,
@@ -69,15 +73,6 @@ static void tsmon_tk_health(struct tsmon_dev *d, const struct timekeeper *tk,
 		(u64)div_s64(((s64)s->mult - (s64)cs_mult) * NSEC_PER_SEC,
 			     cs_mult) : 0;
 	tsmon_update_leap_state(d);
-}
-
-static void tsmon_rec_init(struct tsmon_record *rec, u32 type, u64 mono,
-			   u64 real)
-{
-	memset(rec, 0, sizeof(*rec));
-	rec->type = type;
-	rec->mono_ns = mono;
-	rec->real_ns = real;
 }
 
 /* Leap arming as the timekeeper sees it: only insertions are visible here. */
@@ -113,7 +108,7 @@ static void tsmon_tk_leap_arming(struct tsmon_dev *d,
 	d->ins_leap_real_ns = is ? now_at : 0;
 }
 
-static void tsmon_tk_classify(struct tsmon_dev *d, const struct timekeeper *tk,
+static void tsmon_tk_classify(struct tsmon_dev *d,
 			      const struct tsmon_tk_snap *prev,
 			      const struct tsmon_tk_snap *now)
 {
@@ -124,7 +119,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d, const struct timekeeper *tk,
 	struct tsmon_record rec;
 	u64 mono, real;
 
-	tsmon_tk_now(tk, &mono, &real);
+	tsmon_tk_now(now, &mono, &real);
 
 	if (d_boot) {
 		tsmon_rec_init(&rec, TSMON_EVENT_RESUME, mono, real);
@@ -145,8 +140,6 @@ static void tsmon_tk_classify(struct tsmon_dev *d, const struct timekeeper *tk,
 		rec.leap_applied.tai_before = (u32)prev->tai_offset;
 		rec.leap_applied.tai_after = (u32)now->tai_offset;
 		tsmon_emit(d, &rec);
-		if (leap_dir == TSMON_LEAP_DELETE)
-			d->del_armed = false;
 	} else {
 		if (d_real) {
 			struct tsmon_health *h = d->health;
@@ -179,6 +172,10 @@ static void tsmon_tk_classify(struct tsmon_dev *d, const struct timekeeper *tk,
 	if (now->next_leap != prev->next_leap)
 		tsmon_tk_leap_arming(d, prev, now,
 				     leap_dir == TSMON_LEAP_INSERT, mono, real);
+
+	/* After the step that caused it, as the kernel did it. */
+	if (d->ntp_cleared)
+		tsmon_ntp_cleared(d, mono, real);
 }
 
 static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
@@ -204,7 +201,8 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	    now.next_leap == prev->next_leap &&
 	    now.tai_offset == prev->tai_offset &&
 	    now.mult == prev->mult &&
-	    now.clock == prev->clock)
+	    now.clock == prev->clock &&
+	    !d->ntp_cleared)
 		return NOTIFY_DONE;
 
 	/*
@@ -224,8 +222,9 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 		d->ins_leap_real_ns = d->ins_armed ?
 			now.next_leap + now.offs_real : 0;
 		d->tk_have_prev = true;
+		d->ntp_cleared = false;
 	} else {
-		tsmon_tk_classify(d, tk, prev, &now);
+		tsmon_tk_classify(d, prev, &now);
 	}
 	tsmon_tk_health(d, tk, &now);
 	*prev = now;

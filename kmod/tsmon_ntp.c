@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsmon: the kernel's NTP leap second state, and why the clock was stepped.
+ *
+ * kernel/time/ntp.c keeps time_state and the scheduled leap second private,
+ * and only an insertion is ever visible in the timekeeper. tsmon keeps an
+ * exact shadow of that state machine by probing the three places that
+ * drive it:
+ *
+ *  - do_adjtimex() (kretprobe; adjtimex(2), clock_adjtime(CLOCK_REALTIME)):
+ *    the STA_* bits the kernel now holds. Its return value is time_state
+ *    unless an error status (STA_UNSYNC...) hides it behind TIME_ERROR;
+ *    when it is not hidden the shadow is resynchronised from it.
+ *  - second_overflow(secs) (kprobe): the only place time_state moves.
+ *        TIME_OK   -> TIME_INS / TIME_DEL   STA_INS / STA_DEL set; the leap
+ *                                           is scheduled for that UTC day
+ *        TIME_INS  -> TIME_OK               STA_INS cleared
+ *                  -> TIME_OOP              the scheduled second: inserted
+ *        TIME_DEL  -> TIME_OK               STA_DEL cleared
+ *                  -> TIME_WAIT             the scheduled second: deleted
+ *        TIME_OOP  -> TIME_WAIT
+ *        TIME_WAIT -> TIME_OK               STA_INS and STA_DEL clear
+ *  - ntp_clear() (kprobe; every step, clocksource change and sleep
+ *    injection): unschedules the leap without leaving TIME_INS/TIME_DEL, so
+ *    the leap never happens until STA_INS/STA_DEL are cleared and set again.
+ *
+ * A deletion is therefore announced (leap_armed) exactly when the kernel
+ * schedules it and withdrawn (leap_disarmed) exactly when the kernel drops
+ * it. Insertions are announced by the timekeeping hook, which sees the
+ * scheduled instant directly; the shadow tracks them for time_state only.
+ *
+ * A kprobe on do_settimeofday64() tells clock_settime/settimeofday steps
+ * from ADJ_SETOFFSET ones. No probe is required: one that cannot attach is
+ * left out of health.hooks and the module works without it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/time64.h>
+#include <linux/timekeeping.h>
+#include <linux/timex.h>
+
+#include "tsmon_private.h"
+
+#define TSMON_SECS_PER_DAY	86400
+
+struct tsmon_adj_ctx {
+	struct __kernel_timex *txc;
+	unsigned int modes;
+	u64 gen;		/* d->ntp_gen when the call began */
+};
+
+static void tsmon_mark_step(struct tsmon_dev *d, u32 reason)
+{
+	WRITE_ONCE(d->step_reason, reason);
+	/* Reason before owner; pairs with the acquire in tsmon_take_step_reason(). */
+	smp_store_release(&d->step_task, current);
+}
+
+/**
+ * tsmon_take_step_reason() - consume the current task's step mark
+ * @d: device state
+ *
+ * The timekeeping hook runs in the task that is stepping the clock, right
+ * after the probe marked it. A concurrent step by another task may replace
+ * the mark; that step is then reported with its reason and this one as
+ * TSMON_STEP_UNKNOWN, never with a wrong reason.
+ *
+ * Return: the reason marked by the current task, or TSMON_STEP_UNKNOWN.
+ */
+u32 tsmon_take_step_reason(struct tsmon_dev *d)
+{
+	u32 reason = TSMON_STEP_UNKNOWN;
+
+	if (smp_load_acquire(&d->step_task) == current) {
+		reason = READ_ONCE(d->step_reason);
+		WRITE_ONCE(d->step_task, NULL);
+	}
+	return reason;
+}
+
+/* Announce the deletion the kernel just scheduled for second @next. */
+static void tsmon_del_arm(struct tsmon_dev *d, s64 next, u64 mono, u64 real)
+{
+	struct tsmon_record rec;
+
+	d->del_armed = true;
+	d->del_leap_real_ns = (u64)next * NSEC_PER_SEC;
+	tsmon_rec_init(&rec, TSMON_EVENT_LEAP_ARMED, mono, real);
+	rec.leap.leap_real_ns = d->del_leap_real_ns;
+	rec.leap.direction = TSMON_LEAP_DELETE;
+	tsmon_emit(d, &rec);
+}
+
+/* Withdraw an announced deletion the kernel will no longer perform. */
+static void tsmon_del_disarm(struct tsmon_dev *d, u64 mono, u64 real)
+{
+	struct tsmon_record rec;
+
+	if (!d->del_armed)
+		return;
+	d->del_armed = false;
+	tsmon_rec_init(&rec, TSMON_EVENT_LEAP_DISARMED, mono, real);
+	rec.leap.leap_real_ns = d->del_leap_real_ns;
+	rec.leap.direction = TSMON_LEAP_DELETE;
+	tsmon_emit(d, &rec);
+}
+
+/* Would second_overflow() change the shadow? Lets idle seconds skip writes. */
+static bool tsmon_ntp_second_moves(const struct tsmon_dev *d, s64 secs)
+{
+	u32 st = d->ntp_status;
+
+	switch (d->ntp_state) {
+	case TIME_OK:
+		return st & (STA_INS | STA_DEL);
+	case TIME_INS:
+		return !(st & STA_INS) || secs == d->ntp_next_leap;
+	case TIME_DEL:
+		return !(st & STA_DEL) || secs == d->ntp_next_leap;
+	case TIME_OOP:
+		return true;
+	case TIME_WAIT:
+		return !(st & (STA_INS | STA_DEL));
+	}
+	return false;
+}
+
+/* One step of the kernel's state machine, as in ntp.c second_overflow(). */
+static void tsmon_ntp_second(struct tsmon_dev *d, s64 secs, u64 mono, u64 real)
+{
+	u32 st = d->ntp_status;
+	s32 rem;
+
+	d->ntp_gen++;
+	switch (d->ntp_state) {
+	case TIME_OK:
+		if (st & STA_INS) {
+			d->ntp_state = TIME_INS;
+			div_s64_rem(secs, TSMON_SECS_PER_DAY, &rem);
+			d->ntp_next_leap = secs + TSMON_SECS_PER_DAY - rem;
+		} else if (st & STA_DEL) {
+			d->ntp_state = TIME_DEL;
+			div_s64_rem(secs + 1, TSMON_SECS_PER_DAY, &rem);
+			d->ntp_next_leap = secs + TSMON_SECS_PER_DAY - rem;
+			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
+		}
+		break;
+	case TIME_INS:
+		if (!(st & STA_INS)) {
+			d->ntp_next_leap = TIME64_MAX;
+			d->ntp_state = TIME_OK;
+		} else if (secs == d->ntp_next_leap) {
+			d->ntp_state = TIME_OOP;
+		}
+		break;
+	case TIME_DEL:
+		if (!(st & STA_DEL)) {
+			d->ntp_next_leap = TIME64_MAX;
+			d->ntp_state = TIME_OK;
+			tsmon_del_disarm(d, mono, real);
+		} else if (secs == d->ntp_next_leap) {
+			/* The timekeeping hook records the leap_applied. */
+			d->ntp_next_leap = TIME64_MAX;
+			d->ntp_state = TIME_WAIT;
+			d->del_armed = false;
+		}
+		break;
+	case TIME_OOP:
+		d->ntp_state = TIME_WAIT;
+		break;
+	case TIME_WAIT:
+		if (!(st & (STA_INS | STA_DEL)))
+			d->ntp_state = TIME_OK;
+		break;
+	}
+}
+
+static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(p, struct tsmon_dev, second_kp);
+	s64 secs = (s64)regs_get_kernel_argument(regs, 0);
+	unsigned long flags;
+
+	/* Tick context, under the timekeeper lock: fast accessors only. */
+	flags = tsmon_lock(d);
+	if (d->ntp_seen && tsmon_ntp_second_moves(d, secs)) {
+		u64 mono = ktime_get_mono_fast_ns();
+
+		tsmon_health_begin(d);
+		tsmon_ntp_second(d, secs, mono, (u64)secs * NSEC_PER_SEC);
+		tsmon_update_leap_state(d);
+		tsmon_health_end(d);
+	}
+	tsmon_unlock(d, flags);
+	return 0;
+}
+
+static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(p, struct tsmon_dev, clear_kp);
+	unsigned long flags;
+
+	/*
+	 * Always inside timekeeping_update(), before the timekeeping hook
+	 * runs for the same update: the hook reports the consequences after
+	 * the step or clocksource change that caused them.
+	 */
+	flags = tsmon_lock(d);
+	d->ntp_gen++;
+	d->ntp_next_leap = TIME64_MAX;
+	d->ntp_status |= STA_UNSYNC;
+	d->ntp_cleared = true;
+	tsmon_unlock(d, flags);
+	return 0;
+}
+
+/**
+ * tsmon_ntp_cleared() - report what an ntp_clear() did to a pending leap
+ * @d:    device state, inside a health update
+ * @mono: CLOCK_MONOTONIC of the update that cleared NTP state
+ * @real: CLOCK_REALTIME of that update
+ *
+ * A deletion the kernel had already scheduled is gone; one requested but
+ * not yet scheduled (STA_DEL set within the current second) is scheduled at
+ * the next second as usual. Insertions are reported by the timekeeping hook.
+ */
+void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real)
+{
+	lockdep_assert_held(&d->lock);
+
+	d->ntp_cleared = false;
+	if (d->ntp_seen)
+		d->health->ntp_status = d->ntp_status;
+	if (d->ntp_state == TIME_DEL)
+		tsmon_del_disarm(d, mono, real);
+	tsmon_update_leap_state(d);
+}
+
+/* The deletion instant the kernel computes when it enters TIME_DEL at @sec. */
+static s64 tsmon_deletion_at(s64 sec)
+{
+	s32 rem;
+
+	div_s64_rem(sec + 1, TSMON_SECS_PER_DAY, &rem);
+	return sec + TSMON_SECS_PER_DAY - rem;
+}
+
+static void tsmon_adjtimex_seen(struct tsmon_dev *d,
+				const struct tsmon_adj_ctx *ctx, u32 status,
+				int ret)
+{
+	u64 mono = ktime_get_mono_fast_ns();
+	u64 real = ktime_get_real_fast_ns();
+	s64 sec = div_u64(real, NSEC_PER_SEC);
+	unsigned int modes = ctx->modes;
+	unsigned long flags;
+	bool first;
+	u32 prev;
+
+	flags = tsmon_lock(d);
+	/*
+	 * The return value is time_state as of the call. If the shadow moved
+	 * meanwhile (a second boundary, an ntp_clear()), it is newer than
+	 * that value and must not be rewound to it.
+	 */
+	if (ret != TIME_ERROR && ctx->gen != d->ntp_gen)
+		ret = TIME_ERROR;
+	first = !d->ntp_seen;
+	prev = d->ntp_status;
+	if (!first && status == prev &&
+	    (ret == TIME_ERROR || ret == d->ntp_state)) {
+		tsmon_unlock(d, flags);
+		return;
+	}
+	tsmon_health_begin(d);
+	d->ntp_status = status;
+	d->ntp_seen = true;
+
+	if ((modes & ADJ_STATUS) && !first && (prev & STA_PLL) &&
+	    !(status & STA_PLL)) {
+		/* Leaving PLL mode resets time_state and unschedules leaps. */
+		d->ntp_gen++;
+		d->ntp_state = TIME_OK;
+		d->ntp_next_leap = TIME64_MAX;
+		tsmon_del_disarm(d, mono, real);
+	} else if (d->ntp_state == TIME_DEL && !(status & STA_DEL)) {
+		/* The next second_overflow() drops it: nothing can happen first. */
+		tsmon_del_disarm(d, mono, real);
+	}
+
+	if (ret != TIME_ERROR && ret != d->ntp_state) {
+		/* time_state is visible: the shadow follows the kernel. */
+		d->ntp_gen++;
+		d->ntp_state = ret;
+		if (ret == TIME_DEL && !d->del_armed) {
+			d->ntp_next_leap = tsmon_deletion_at(sec);
+			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
+		} else if (ret != TIME_DEL) {
+			d->del_armed = false;
+		}
+	}
+
+	d->health->ntp_status = status;
+	tsmon_update_leap_state(d);
+	tsmon_health_end(d);
+	tsmon_unlock(d, flags);
+}
+
+static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
+					   adjtimex_krp);
+	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
+
+	ctx->txc = (struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
+	ctx->modes = ctx->txc->modes;
+	ctx->gen = READ_ONCE(d->ntp_gen);
+	if (ctx->modes & ADJ_SETOFFSET)
+		tsmon_mark_step(d, TSMON_STEP_SETOFFSET);
+	return 0;
+}
+
+static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
+					   adjtimex_krp);
+	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
+	int ret = (int)regs_return_value(regs);
+
+	/* A failed call changed nothing; txc was filled only on success. */
+	if (ret < 0)
+		return 0;
+	atomic64_inc(&d->adjtimex_calls);
+	tsmon_adjtimex_seen(d, ctx, (u32)ctx->txc->status, ret);
+	return 0;
+}
+
+static int tsmon_settime_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(p, struct tsmon_dev, settime_kp);
+
+	tsmon_mark_step(d, TSMON_STEP_SETTIME);
+	return 0;
+}
+
+static int tsmon_kprobe(struct kprobe *kp, const char *sym,
+			kprobe_pre_handler_t pre)
+{
+	int ret;
+
+	kp->symbol_name = sym;
+	kp->pre_handler = pre;
+	ret = register_kprobe(kp);
+	if (ret)
+		pr_warn("cannot probe %s (%d)\n", sym, ret);
+	return ret;
+}
+
+/**
+ * tsmon_probes_attach() - attach the NTP and settime probes
+ * @d: device state with its region allocated
+ *
+ * The NTP shadow needs all three of its probes; without one of them it
+ * would drift from the kernel, so it is attached whole or not at all and
+ * TSMON_HOOK_ADJTIMEX says which. Failures are not fatal.
+ */
+void tsmon_probes_attach(struct tsmon_dev *d)
+{
+	int ret;
+
+	d->ntp_state = TIME_OK;
+	d->ntp_next_leap = TIME64_MAX;
+
+	if (tsmon_kprobe(&d->second_kp, "second_overflow", tsmon_second_pre))
+		goto err_second;
+	if (tsmon_kprobe(&d->clear_kp, "ntp_clear", tsmon_clear_pre))
+		goto err_clear;
+
+	d->adjtimex_krp.kp.symbol_name = "do_adjtimex";
+	d->adjtimex_krp.entry_handler = tsmon_adjtimex_entry;
+	d->adjtimex_krp.handler = tsmon_adjtimex_ret;
+	d->adjtimex_krp.data_size = sizeof(struct tsmon_adj_ctx);
+	/*
+	 * do_adjtimex() may sleep (clock_was_set() waits for other CPUs), so
+	 * several callers can be inside it at once.
+	 */
+	d->adjtimex_krp.maxactive = 64;
+	ret = register_kretprobe(&d->adjtimex_krp);
+	if (ret) {
+		pr_warn("cannot probe do_adjtimex (%d)\n", ret);
+		goto err_adjtimex;
+	}
+	d->hooks |= TSMON_HOOK_ADJTIMEX;
+	goto settime;
+
+err_adjtimex:
+	unregister_kprobe(&d->clear_kp);
+err_clear:
+	unregister_kprobe(&d->second_kp);
+err_second:
+	pr_warn("NTP state not tracked: no leap second deletions, no STA_* bits\n");
+settime:
+	if (!tsmon_kprobe(&d->settime_kp, "do_settimeofday64", tsmon_settime_pre))
+		d->hooks |= TSMON_HOOK_SETTIME;
+}
+
+/**
+ * tsmon_probes_detach() - remove the probes
+ * @d: device state
+ *
+ * unregister_k*probe() waits until no handler is running.
+ */
+void tsmon_probes_detach(struct tsmon_dev *d)
+{
+	if (d->hooks & TSMON_HOOK_SETTIME)
+		unregister_kprobe(&d->settime_kp);
+	if (d->hooks & TSMON_HOOK_ADJTIMEX) {
+		unregister_kretprobe(&d->adjtimex_krp);
+		unregister_kprobe(&d->clear_kp);
+		unregister_kprobe(&d->second_kp);
+	}
+	d->hooks &= ~(TSMON_HOOK_SETTIME | TSMON_HOOK_ADJTIMEX);
+}
