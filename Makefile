@@ -152,13 +152,13 @@ $(KSFT_DIR)/kselftest.h:
 		'*/tools/testing/selftests/kselftest.h' \
 		'*/tools/testing/selftests/kselftest_harness.h'
 
-$(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(KSFT_DIR)/kselftest.h $(LIB_A)
+$(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/helpers/*.h) $(KSFT_DIR)/kselftest.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -o $@ $< $(LIB_A) -lpthread
+	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -Itests/helpers -o $@ $< $(LIB_A) -lpthread
 
-$(B)/tests/helpers/%: tests/helpers/%.c
+$(B)/tests/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests/helpers -o $@ $<
 
 selftests: $(SELF_BINS) $(HELPER_BINS) cli
 

@@ -20,37 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timex.h>
-#include <time.h>
 
-#define NSEC_PER_SEC	1000000000LL
-
-static int64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-/* Midpoint of two REALTIME reads around a MONOTONIC read; narrowest of 16. */
-static int64_t rt_mono_offset(void)
-{
-	int64_t best = 0, width = INT64_MAX;
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		int64_t r1 = now_ns(CLOCK_REALTIME);
-		int64_t m = now_ns(CLOCK_MONOTONIC);
-		int64_t r2 = now_ns(CLOCK_REALTIME);
-
-		if (r2 - r1 < width) {
-			width = r2 - r1;
-			best = r1 + width / 2 - m;
-		}
-	}
-	return best;
-}
+#include "clockops.h"
 
 /* "[+-]S[.F]" with up to nine fractional digits, to nanoseconds, exactly. */
 static int parse_seconds(const char *s, int64_t *out)
@@ -86,35 +57,20 @@ static int parse_seconds(const char *s, int64_t *out)
 	return 0;
 }
 
-static int step_ns(int64_t delta)
-{
-	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
-	int64_t sec = delta / NSEC_PER_SEC, nsec = delta % NSEC_PER_SEC;
-
-	/* The fraction must be in [0, 1 s): -0.25 s is -1 s + 0.75 s. */
-	if (nsec < 0) {
-		nsec += NSEC_PER_SEC;
-		sec--;
-	}
-	tx.time.tv_sec = sec;
-	tx.time.tv_usec = nsec;
-	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
-}
-
 static int cmd_state(void)
 {
-	struct timex tx = { 0 };
+	struct timex tx;
+	int ret = ntp_read(&tx);
 
-	if (adjtimex(&tx) < 0)
-		return -errno;
-	printf("offset_ns=%" PRId64 " tai=%d status=0x%x\n", rt_mono_offset(),
-	       tx.tai, tx.status);
+	if (ret < 0)
+		return ret;
+	printf("offset_ns=%" PRId64 " tai=%d status=0x%x\n",
+	       rt_mono_offset().off_ns, tx.tai, tx.status);
 	return 0;
 }
 
 static int cmd_tai(const char *arg)
 {
-	struct timex tx = { .modes = ADJ_TAI };
 	char *end;
 	long v;
 
@@ -122,13 +78,11 @@ static int cmd_tai(const char *arg)
 	v = strtol(arg, &end, 10);
 	if (errno || *end || v < 0 || v > 100000)
 		return -EINVAL;
-	tx.constant = v;
-	return adjtimex(&tx) < 0 ? -errno : 0;
+	return ntp_set_tai((int)v);
 }
 
 static int cmd_leap(const char *arg)
 {
-	struct timex tx = { 0 };
 	int bits;
 
 	if (!strcmp(arg, "insert"))
@@ -139,11 +93,7 @@ static int cmd_leap(const char *arg)
 		bits = 0;
 	else
 		return -EINVAL;
-	if (adjtimex(&tx) < 0)
-		return -errno;
-	tx.modes = ADJ_STATUS;
-	tx.status = (tx.status & ~(STA_INS | STA_DEL)) | bits;
-	return adjtimex(&tx) < 0 ? -errno : 0;
+	return ntp_set_leap_bits(bits);
 }
 
 static void usage(void)
@@ -163,11 +113,11 @@ int main(int argc, char **argv)
 	} else if (argc == 3 && !strcmp(argv[1], "step")) {
 		err = parse_seconds(argv[2], &ns);
 		if (!err)
-			err = step_ns(ns);
+			err = clock_step_ns(ns);
 	} else if (argc == 3 && !strcmp(argv[1], "step-ns")) {
 		errno = 0;
 		ns = strtoll(argv[2], &end, 10);
-		err = errno || *end || end == argv[2] ? -EINVAL : step_ns(ns);
+		err = errno || *end || end == argv[2] ? -EINVAL : clock_step_ns(ns);
 	} else if (argc == 3 && !strcmp(argv[1], "tai")) {
 		err = cmd_tai(argv[2]);
 	} else if (argc == 3 && !strcmp(argv[1], "leap")) {

@@ -14,20 +14,6 @@
 static struct tsmon *t;
 static struct tsmon_health h0;
 
-static bool read_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
 /* The sysfs write returns once the timekeeper uses the new clocksource. */
 static bool write_current(const char *name)
 {
@@ -42,7 +28,7 @@ static bool write_current(const char *name)
 	if (!ok)
 		ksft_print_msg("writing %s to current_clocksource: %s\n",
 			       name, strerror(errno));
-	if (!read_line(CS_CURRENT, now, sizeof(now)) || strcmp(now, name)) {
+	if (!read_sysfs_line(CS_CURRENT, now, sizeof(now)) || strcmp(now, name)) {
 		ksft_print_msg("current_clocksource is '%s', not '%s'\n",
 			       now, name);
 		return false;
@@ -159,8 +145,8 @@ int main(void)
 	char avail[512], orig[CS_LEN], other[CS_LEN];
 
 	selftest_init();
-	if (!read_line(CS_AVAILABLE, avail, sizeof(avail)) ||
-	    !read_line(CS_CURRENT, orig, sizeof(orig)))
+	if (!read_sysfs_line(CS_AVAILABLE, avail, sizeof(avail)) ||
+	    !read_sysfs_line(CS_CURRENT, orig, sizeof(orig)))
 		ksft_exit_skip("no clocksource sysfs interface\n");
 	if (!pick_other(avail, orig, other))
 		ksft_exit_skip("only one clocksource available (%s)\n", avail);
@@ -184,7 +170,7 @@ int main(void)
 	ksft_test_result(case_counts(),
 			 "two clocksource_change counted, no clock step\n");
 
-	if (read_line(CS_CURRENT, other, sizeof(other)) && strcmp(other, orig))
+	if (read_sysfs_line(CS_CURRENT, other, sizeof(other)) && strcmp(other, orig))
 		write_current(orig);
 	tsmon_close(t);
 	ksft_finished();

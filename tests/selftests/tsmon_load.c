@@ -208,20 +208,6 @@ static bool case_header_default(void)
 	return ok;
 }
 
-static bool read_sysfs(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
 /* The health block starts out describing the kernel's present state. */
 static bool case_health_baseline(void)
 {
@@ -249,7 +235,7 @@ static bool case_health_baseline(void)
 		ksft_print_msg("timekeeper hook not attached\n");
 		ok = false;
 	}
-	if (!read_sysfs("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+	if (!read_sysfs_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 			cs, sizeof(cs)) || strcmp(cs, hcs)) {
 		ksft_print_msg("clocksource: health '%s', sysfs '%s'\n",
 			       hcs, cs);
