@@ -14,6 +14,7 @@
 #ifndef TSMON_H
 #define TSMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/tsmon.h>
@@ -65,6 +66,60 @@ int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
 	       struct tsmon_record *rec);
 int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	       int timeout_ms);
+
+/* Status of a bounded clock read (the states AWS ClockBound defines). */
+enum tsmon_clock_status {
+	TSMON_CLOCK_UNKNOWN		= 0,	/* no NTP state seen, or hook missing */
+	TSMON_CLOCK_SYNCHRONIZED	= 1,
+	TSMON_CLOCK_FREE_RUNNING	= 2,	/* unsynchronised or sync updates stale */
+	TSMON_CLOCK_DISRUPTED		= 3,	/* within the cooldown after a disruption */
+};
+
+/* struct tsmon_time.flags: why the status is what it is. */
+#define TSMON_TIME_NO_HOOK	(1U << 0)	/* NTP hook not attached */
+#define TSMON_TIME_NO_CAPTURE	(1U << 1)	/* no adjtimex call seen yet */
+#define TSMON_TIME_NO_SYNC	(1U << 2)	/* no sync update seen yet */
+#define TSMON_TIME_UNSYNC	(1U << 3)	/* STA_UNSYNC or STA_CLOCKERR set */
+#define TSMON_TIME_STALE	(1U << 4)	/* last sync update too old */
+#define TSMON_TIME_COOLDOWN	(1U << 5)	/* disruption within the cooldown */
+#define TSMON_TIME_UNBOUNDED	(1U << 6)	/* no bound known: bound_ns = UINT64_MAX */
+#define TSMON_TIME_HELD		(1U << 7)	/* tsmon_forward_now() held time still */
+
+/* A bounded read of CLOCK_REALTIME. */
+struct tsmon_time {
+	uint64_t real_ns;	/* CLOCK_REALTIME */
+	uint64_t mono_ns;	/* the CLOCK_MONOTONIC it was derived from */
+	uint64_t earliest_ns;	/* real_ns - bound_ns, 0 if that underflows */
+	uint64_t latest_ns;	/* real_ns + bound_ns, UINT64_MAX if unbounded */
+	uint64_t bound_ns;	/* UINT64_MAX when no bound is known */
+	uint64_t sync_age_ns;	/* since the last sync update, UINT64_MAX if none */
+	uint64_t held_ns;	/* tsmon_forward_now(): how far real_ns is ahead */
+	uint32_t status;	/* enum tsmon_clock_status */
+	uint32_t flags;		/* TSMON_TIME_* */
+};
+
+/* State of a forward-only clock; owned by the caller, zero-initialised. */
+struct tsmon_forward {
+	uint64_t last_ns;
+};
+
+#define TSMON_DRIFT_DEFAULT_PPB		50000ULL	/* 50 ppm */
+#define TSMON_DRIFT_KERNEL_PPB		500000ULL	/* the kernel's maxerror rule */
+#define TSMON_COOLDOWN_DEFAULT_NS	5000000000ULL	/* 5 s */
+#define TSMON_STALE_FACTOR_DEFAULT	4U
+#define TSMON_STALE_UNKNOWN_NS		2048000000000ULL /* no interval known yet */
+
+int tsmon_set_drift(struct tsmon *t, uint64_t ppb);
+int tsmon_set_cooldown(struct tsmon *t, uint64_t ns);
+int tsmon_set_stale_factor(struct tsmon *t, uint32_t factor);
+
+int tsmon_now(const struct tsmon *t, struct tsmon_time *out);
+int tsmon_now_at(const struct tsmon *t, uint64_t mono_ns,
+		 struct tsmon_time *out);
+int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
+			struct tsmon_time *out);
+int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
+		      struct tsmon_time *out);
 
 int tsmon_event_type_name(uint32_t type, const char **name);
 int tsmon_event_type_from_name(const char *name, uint32_t *type);

@@ -29,6 +29,16 @@
  * it. Insertions are announced by the timekeeping hook, which sees the
  * scheduled instant directly; the shadow tracks them for time_state only.
  *
+ * The shadow also follows STA_UNSYNC and maxerror, which the kernel changes
+ * on its own: ntp_clear() sets STA_UNSYNC and maxerror = esterror = 16 s,
+ * and second_overflow() grows maxerror by 500 us a second and sets
+ * STA_UNSYNC once it passes 16 s. Every adjtimex call is captured into the
+ * health block (status, errors, offset, frequency, constant, tick); a call
+ * that sets ADJ_MAXERROR is a sync update, a daemon reporting a measurement.
+ * Only changes become records: ntp_sync / ntp_unsync, ntp_mode (PLL, FLL,
+ * PPS, NANO, clock error bits), ntp_state (time_state). The first call seen
+ * after load is the baseline.
+ *
  * A kprobe on do_settimeofday64() tells clock_settime/settimeofday steps
  * from ADJ_SETOFFSET ones. No probe is required: one that cannot attach is
  * left out of health.hooks and the module works without it.
@@ -44,6 +54,8 @@
 #include "tsmon_private.h"
 
 #define TSMON_SECS_PER_DAY	86400
+/* What second_overflow() adds to time_maxerror every second, in us. */
+#define TSMON_MAXERROR_GROWTH_US	(MAXFREQ / NSEC_PER_USEC)
 
 struct tsmon_adj_ctx {
 	struct __kernel_timex *txc;
@@ -107,10 +119,62 @@ static void tsmon_del_disarm(struct tsmon_dev *d, u64 mono, u64 real)
 	tsmon_emit(d, &rec);
 }
 
+/* Move the shadow's time_state, recording the change once NTP state is known. */
+static void tsmon_ntp_state_to(struct tsmon_dev *d, int state, u64 mono,
+			       u64 real)
+{
+	struct tsmon_record rec;
+
+	if (state == d->ntp_state)
+		return;
+	d->ntp_gen++;
+	if (d->ntp_seen) {
+		tsmon_rec_init(&rec, TSMON_EVENT_NTP_STATE, mono, real);
+		rec.ntp_state.state_before = d->ntp_state;
+		rec.ntp_state.state_after = state;
+		tsmon_emit(d, &rec);
+		d->health->ntp_state = state;
+	}
+	d->ntp_state = state;
+}
+
+/* Move the shadow's STA_* bits, recording (un)sync and mode changes. */
+static void tsmon_ntp_status_to(struct tsmon_dev *d, u32 status, u64 mono,
+				u64 real)
+{
+	u32 old = d->ntp_status;
+	struct tsmon_record rec;
+
+	d->ntp_status = status;
+	d->health->ntp_status = status;
+	if (!d->ntp_seen)
+		return;
+
+	if ((old ^ status) & STA_UNSYNC) {
+		tsmon_rec_init(&rec, status & STA_UNSYNC ?
+			       TSMON_EVENT_NTP_UNSYNC : TSMON_EVENT_NTP_SYNC,
+			       mono, real);
+		rec.ntp.status = status;
+		rec.ntp.maxerror_ns = (u64)d->ntp_maxerror_us * NSEC_PER_USEC;
+		rec.ntp.esterror_ns = (u64)d->ntp_esterror_us * NSEC_PER_USEC;
+		tsmon_emit(d, &rec);
+	}
+	if ((old ^ status) & TSMON_NTP_MODE_BITS) {
+		tsmon_rec_init(&rec, TSMON_EVENT_NTP_MODE, mono, real);
+		rec.ntp_mode.status_before = old;
+		rec.ntp_mode.status_after = status;
+		tsmon_emit(d, &rec);
+	}
+}
+
 /* Would second_overflow() change the shadow? Lets idle seconds skip writes. */
 static bool tsmon_ntp_second_moves(const struct tsmon_dev *d, s64 secs)
 {
 	u32 st = d->ntp_status;
+
+	if (!(st & STA_UNSYNC) &&
+	    d->ntp_maxerror_us + TSMON_MAXERROR_GROWTH_US > NTP_PHASE_LIMIT)
+		return true;
 
 	switch (d->ntp_state) {
 	case TIME_OK:
@@ -127,53 +191,58 @@ static bool tsmon_ntp_second_moves(const struct tsmon_dev *d, s64 secs)
 	return false;
 }
 
-/* One step of the kernel's state machine, as in ntp.c second_overflow(). */
+/* One second of the kernel's state machine, as in ntp.c second_overflow(). */
 static void tsmon_ntp_second(struct tsmon_dev *d, s64 secs, u64 mono, u64 real)
 {
 	u32 st = d->ntp_status;
 	s32 rem;
 
-	d->ntp_gen++;
 	switch (d->ntp_state) {
 	case TIME_OK:
 		if (st & STA_INS) {
-			d->ntp_state = TIME_INS;
 			div_s64_rem(secs, TSMON_SECS_PER_DAY, &rem);
 			d->ntp_next_leap = secs + TSMON_SECS_PER_DAY - rem;
+			tsmon_ntp_state_to(d, TIME_INS, mono, real);
 		} else if (st & STA_DEL) {
-			d->ntp_state = TIME_DEL;
 			div_s64_rem(secs + 1, TSMON_SECS_PER_DAY, &rem);
 			d->ntp_next_leap = secs + TSMON_SECS_PER_DAY - rem;
+			tsmon_ntp_state_to(d, TIME_DEL, mono, real);
 			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
 		}
 		break;
 	case TIME_INS:
 		if (!(st & STA_INS)) {
 			d->ntp_next_leap = TIME64_MAX;
-			d->ntp_state = TIME_OK;
+			tsmon_ntp_state_to(d, TIME_OK, mono, real);
 		} else if (secs == d->ntp_next_leap) {
-			d->ntp_state = TIME_OOP;
+			tsmon_ntp_state_to(d, TIME_OOP, mono, real);
 		}
 		break;
 	case TIME_DEL:
 		if (!(st & STA_DEL)) {
 			d->ntp_next_leap = TIME64_MAX;
-			d->ntp_state = TIME_OK;
+			tsmon_ntp_state_to(d, TIME_OK, mono, real);
 			tsmon_del_disarm(d, mono, real);
 		} else if (secs == d->ntp_next_leap) {
 			/* The timekeeping hook records the leap_applied. */
 			d->ntp_next_leap = TIME64_MAX;
-			d->ntp_state = TIME_WAIT;
 			d->del_armed = false;
+			tsmon_ntp_state_to(d, TIME_WAIT, mono, real);
 		}
 		break;
 	case TIME_OOP:
-		d->ntp_state = TIME_WAIT;
+		tsmon_ntp_state_to(d, TIME_WAIT, mono, real);
 		break;
 	case TIME_WAIT:
 		if (!(st & (STA_INS | STA_DEL)))
-			d->ntp_state = TIME_OK;
+			tsmon_ntp_state_to(d, TIME_OK, mono, real);
 		break;
+	}
+
+	d->ntp_maxerror_us += TSMON_MAXERROR_GROWTH_US;
+	if (d->ntp_maxerror_us > NTP_PHASE_LIMIT) {
+		d->ntp_maxerror_us = NTP_PHASE_LIMIT;
+		tsmon_ntp_status_to(d, d->ntp_status | STA_UNSYNC, mono, real);
 	}
 }
 
@@ -185,13 +254,18 @@ static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 
 	/* Tick context, under the timekeeper lock: fast accessors only. */
 	flags = tsmon_lock(d);
-	if (d->ntp_seen && tsmon_ntp_second_moves(d, secs)) {
+	if (!d->ntp_seen) {
+		/* Nothing to shadow until the STA_* bits are known. */
+	} else if (tsmon_ntp_second_moves(d, secs)) {
 		u64 mono = ktime_get_mono_fast_ns();
 
 		tsmon_health_begin(d);
 		tsmon_ntp_second(d, secs, mono, (u64)secs * NSEC_PER_SEC);
 		tsmon_update_leap_state(d);
 		tsmon_health_end(d);
+	} else {
+		/* An idle second: only maxerror grows, below its limit. */
+		d->ntp_maxerror_us += TSMON_MAXERROR_GROWTH_US;
 	}
 	tsmon_unlock(d, flags);
 	return 0;
@@ -210,7 +284,8 @@ static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 	flags = tsmon_lock(d);
 	d->ntp_gen++;
 	d->ntp_next_leap = TIME64_MAX;
-	d->ntp_status |= STA_UNSYNC;
+	d->ntp_maxerror_us = NTP_PHASE_LIMIT;
+	d->ntp_esterror_us = NTP_PHASE_LIMIT;
 	d->ntp_cleared = true;
 	tsmon_unlock(d, flags);
 	return 0;
@@ -231,8 +306,9 @@ void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real)
 	lockdep_assert_held(&d->lock);
 
 	d->ntp_cleared = false;
-	if (d->ntp_seen)
-		d->health->ntp_status = d->ntp_status;
+	if (!d->ntp_seen)
+		return;
+	tsmon_ntp_status_to(d, d->ntp_status | STA_UNSYNC, mono, real);
 	if (d->ntp_state == TIME_DEL)
 		tsmon_del_disarm(d, mono, real);
 	tsmon_update_leap_state(d);
@@ -247,19 +323,38 @@ static s64 tsmon_deletion_at(s64 sec)
 	return sec + TSMON_SECS_PER_DAY - rem;
 }
 
-static void tsmon_adjtimex_seen(struct tsmon_dev *d,
-				const struct tsmon_adj_ctx *ctx, u32 status,
-				int ret)
+/* Remember a sync update's interval; publish the longest of the recent ones. */
+static void tsmon_sync_interval(struct tsmon_dev *d, u64 interval)
 {
+	struct tsmon_health *h = d->health;
+	u64 longest = 0;
+	u32 i;
+
+	d->sync_hist[d->sync_hist_pos] = interval;
+	d->sync_hist_pos = (d->sync_hist_pos + 1) % TSMON_SYNC_HISTORY;
+	if (d->sync_hist_len < TSMON_SYNC_HISTORY)
+		d->sync_hist_len++;
+	for (i = 0; i < d->sync_hist_len; i++)
+		longest = max(longest, d->sync_hist[i]);
+	h->sync_last_interval_ns = interval;
+	h->sync_interval_ns = longest;
+}
+
+static void tsmon_adjtimex_seen(struct tsmon_dev *d,
+				const struct tsmon_adj_ctx *ctx, int ret)
+{
+	const struct __kernel_timex *txc = ctx->txc;
 	u64 mono = ktime_get_mono_fast_ns();
 	u64 real = ktime_get_real_fast_ns();
 	s64 sec = div_u64(real, NSEC_PER_SEC);
-	unsigned int modes = ctx->modes;
+	u32 status = (u32)txc->status;
+	struct tsmon_health *h = d->health;
 	unsigned long flags;
 	bool first;
 	u32 prev;
 
 	flags = tsmon_lock(d);
+	tsmon_health_begin(d);
 	/*
 	 * The return value is time_state as of the call. If the shadow moved
 	 * meanwhile (a second boundary, an ntp_clear()), it is newer than
@@ -269,21 +364,28 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		ret = TIME_ERROR;
 	first = !d->ntp_seen;
 	prev = d->ntp_status;
-	if (!first && status == prev &&
-	    (ret == TIME_ERROR || ret == d->ntp_state)) {
-		tsmon_unlock(d, flags);
-		return;
-	}
-	tsmon_health_begin(d);
-	d->ntp_status = status;
-	d->ntp_seen = true;
 
-	if ((modes & ADJ_STATUS) && !first && (prev & STA_PLL) &&
+	h->ntp_captures++;
+	h->ntp_capture_mono_ns = mono;
+	h->ntp_capture_modes = ctx->modes;
+	h->ntp_maxerror_ns = (u64)txc->maxerror * NSEC_PER_USEC;
+	h->ntp_esterror_ns = (u64)txc->esterror * NSEC_PER_USEC;
+	h->ntp_offset_ns = (u64)(status & STA_NANO ? txc->offset :
+				 txc->offset * NSEC_PER_USEC);
+	/* timex.freq is ppm with 16 fractional bits. */
+	h->ntp_freq_ppb = (u64)div_s64(txc->freq * 1000, 1 << 16);
+	h->ntp_constant = (u32)txc->constant;
+	h->ntp_tick_us = (u32)txc->tick;
+	d->ntp_maxerror_us = txc->maxerror;
+	d->ntp_esterror_us = txc->esterror;
+
+	tsmon_ntp_status_to(d, status, mono, real);
+
+	if ((ctx->modes & ADJ_STATUS) && !first && (prev & STA_PLL) &&
 	    !(status & STA_PLL)) {
 		/* Leaving PLL mode resets time_state and unschedules leaps. */
-		d->ntp_gen++;
-		d->ntp_state = TIME_OK;
 		d->ntp_next_leap = TIME64_MAX;
+		tsmon_ntp_state_to(d, TIME_OK, mono, real);
 		tsmon_del_disarm(d, mono, real);
 	} else if (d->ntp_state == TIME_DEL && !(status & STA_DEL)) {
 		/* The next second_overflow() drops it: nothing can happen first. */
@@ -292,17 +394,32 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 
 	if (ret != TIME_ERROR && ret != d->ntp_state) {
 		/* time_state is visible: the shadow follows the kernel. */
-		d->ntp_gen++;
-		d->ntp_state = ret;
+		tsmon_ntp_state_to(d, ret, mono, real);
 		if (ret == TIME_DEL && !d->del_armed) {
 			d->ntp_next_leap = tsmon_deletion_at(sec);
 			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
 		} else if (ret != TIME_DEL) {
 			d->del_armed = false;
 		}
+	} else if (first && ret == TIME_ERROR && d->ins_armed) {
+		/* Hidden, but an insertion scheduled means TIME_INS. */
+		d->ntp_state = TIME_INS;
+	}
+	if (first) {
+		d->ntp_seen = true;
+		h->ntp_state = d->ntp_state;
 	}
 
-	d->health->ntp_status = status;
+	if (ctx->modes & ADJ_MAXERROR) {
+		if (d->sync_last_mono)
+			tsmon_sync_interval(d, mono - d->sync_last_mono);
+		d->sync_last_mono = mono;
+		h->ntp_syncs++;
+		h->sync_mono_ns = mono;
+		h->sync_maxerror_ns = h->ntp_maxerror_ns;
+		h->sync_esterror_ns = h->ntp_esterror_ns;
+	}
+
 	tsmon_update_leap_state(d);
 	tsmon_health_end(d);
 	tsmon_unlock(d, flags);
@@ -335,7 +452,7 @@ static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 	if (ret < 0)
 		return 0;
 	atomic64_inc(&d->adjtimex_calls);
-	tsmon_adjtimex_seen(d, ctx, (u32)ctx->txc->status, ret);
+	tsmon_adjtimex_seen(d, ctx, ret);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #define TSMON_RING_MIN		64
 #define TSMON_RING_MAX		(1U << 20)
 #define TSMON_RING_DEFAULT	4096
+#define TSMON_SYNC_HISTORY	8	/* sync intervals behind sync_interval_ns */
 
 /* What the timekeeping hook compares between two callbacks. */
 struct tsmon_tk_snap {
@@ -58,6 +59,12 @@ struct tsmon_tk_snap {
  * @ntp_next_leap: shadow of ntp_next_leap_sec, TIME64_MAX if none
  * @ntp_cleared:  ntp_clear() ran in the timekeeper update in progress
  * @ntp_gen:      bumped whenever the shadow state moves
+ * @ntp_maxerror_us: shadow of time_maxerror (grows 500 us per second)
+ * @ntp_esterror_us: shadow of time_esterror
+ * @sync_last_mono: CLOCK_MONOTONIC of the last sync update, 0 if none
+ * @sync_hist:    the last TSMON_SYNC_HISTORY intervals between sync updates
+ * @sync_hist_len: valid entries in @sync_hist
+ * @sync_hist_pos: next entry of @sync_hist to overwrite
  * @ins_armed:    the timekeeper has a leap second insertion scheduled
  * @ins_leap_real_ns: REALTIME at which the pending insertion happens
  * @del_armed:    a leap_armed record announced a deletion still pending
@@ -92,6 +99,12 @@ struct tsmon_dev {
 	s64 ntp_next_leap;
 	bool ntp_cleared;
 	u64 ntp_gen;
+	s64 ntp_maxerror_us;
+	s64 ntp_esterror_us;
+	u64 sync_last_mono;
+	u64 sync_hist[TSMON_SYNC_HISTORY];
+	u32 sync_hist_len;
+	u32 sync_hist_pos;
 	bool ins_armed;
 	u64 ins_leap_real_ns;
 	bool del_armed;

@@ -66,6 +66,8 @@ int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
 
 	d->hdr = hdr;
 	d->health = d->region + TSMON_HEALTH_OFFSET_V1;
+	/* No adjtimex call seen yet: the kernel's time_state is not known. */
+	d->health->ntp_state = TSMON_NTP_STATE_UNKNOWN;
 	d->ring = d->region + TSMON_RING_OFFSET_V1;
 	d->mask = entries - 1;
 	d->seq = 0;

@@ -63,6 +63,10 @@ static const char *const tsmon_event_names[TSMON_EVENT_TYPE_COUNT] = {
 	[TSMON_EVENT_TAI_CHANGE]		= "tai_change",
 	[TSMON_EVENT_CLOCKSOURCE_CHANGE]	= "clocksource_change",
 	[TSMON_EVENT_RESUME]			= "resume",
+	[TSMON_EVENT_NTP_SYNC]			= "ntp_sync",
+	[TSMON_EVENT_NTP_UNSYNC]		= "ntp_unsync",
+	[TSMON_EVENT_NTP_MODE]			= "ntp_mode",
+	[TSMON_EVENT_NTP_STATE]			= "ntp_state",
 };
 
 /* Records written per type, "name count" per line like /proc/vmstat. */

@@ -63,6 +63,7 @@ static void tsmon_tk_health(struct tsmon_dev *d, const struct timekeeper *tk,
 	struct tsmon_health *h = d->health;
 	u32 cs_mult = tk->tkr_mono.clock->mult;
 
+	h->offs_real_ns = (u64)s->offs_real;
 	h->tai_offset = (u32)s->tai_offset;
 	tsmon_set_name(h->clocksource, TSMON_CS_NAME_WORDS,
 		       tk->tkr_mono.clock->name);
@@ -108,6 +109,13 @@ static void tsmon_tk_leap_arming(struct tsmon_dev *d,
 	d->ins_leap_real_ns = is ? now_at : 0;
 }
 
+/* Remember the last event that moved the clock under a reader's feet. */
+static void tsmon_tk_disrupted(struct tsmon_dev *d, u32 type, u64 mono)
+{
+	d->health->disrupt_mono_ns = mono;
+	d->health->disrupt_type = type;
+}
+
 static void tsmon_tk_classify(struct tsmon_dev *d,
 			      const struct tsmon_tk_snap *prev,
 			      const struct tsmon_tk_snap *now)
@@ -125,6 +133,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		tsmon_rec_init(&rec, TSMON_EVENT_RESUME, mono, real);
 		rec.resume.sleep_ns = d_boot;
 		tsmon_emit(d, &rec);
+		tsmon_tk_disrupted(d, TSMON_EVENT_RESUME, mono);
 		/* Sleep time moves REALTIME too; only the rest is a step. */
 		d_real -= d_boot;
 	}
@@ -140,6 +149,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		rec.leap_applied.tai_before = (u32)prev->tai_offset;
 		rec.leap_applied.tai_after = (u32)now->tai_offset;
 		tsmon_emit(d, &rec);
+		tsmon_tk_disrupted(d, TSMON_EVENT_LEAP_APPLIED, mono);
 	} else {
 		if (d_real) {
 			struct tsmon_health *h = d->health;
@@ -153,6 +163,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 			h->last_step_real_ns = real;
 			h->last_step_delta_ns = (u64)d_real;
 			h->last_step_reason = rec.step.reason;
+			tsmon_tk_disrupted(d, TSMON_EVENT_CLOCK_STEP, mono);
 		}
 		if (d_tai) {
 			tsmon_rec_init(&rec, TSMON_EVENT_TAI_CHANGE, mono, real);
@@ -167,6 +178,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		tsmon_set_name(rec.cs.from, TSMON_NAME_WORDS, prev->cs_name);
 		tsmon_set_name(rec.cs.to, TSMON_NAME_WORDS, now->cs_name);
 		tsmon_emit(d, &rec);
+		tsmon_tk_disrupted(d, TSMON_EVENT_CLOCKSOURCE_CHANGE, mono);
 	}
 
 	if (now->next_leap != prev->next_leap)

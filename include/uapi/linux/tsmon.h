@@ -114,6 +114,10 @@ enum tsmon_event_type {
 	TSMON_EVENT_CLOCKSOURCE_CHANGE	= 6,
 	TSMON_EVENT_RESUME		= 7,
 	TSMON_EVENT_LOST		= 8,
+	TSMON_EVENT_NTP_SYNC		= 9,
+	TSMON_EVENT_NTP_UNSYNC		= 10,
+	TSMON_EVENT_NTP_MODE		= 11,
+	TSMON_EVENT_NTP_STATE		= 12,
 	/* new types are appended here */
 	TSMON_EVENT_TYPE_COUNT
 };
@@ -143,8 +147,21 @@ enum tsmon_step_reason {
 
 /* tsmon_health.hooks: which observation points are attached. */
 #define TSMON_HOOK_TIMEKEEPER	(1U << 0)	/* pvclock gtod notifier */
-#define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* kretprobe on do_adjtimex */
+#define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* NTP state: do_adjtimex,
+						 * second_overflow, ntp_clear */
 #define TSMON_HOOK_SETTIME	(1U << 2)	/* kprobe on do_settimeofday64 */
+
+/*
+ * tsmon_health.ntp_state and ntp_state records: the kernel's time_state
+ * (TIME_OK 0, TIME_INS 1, TIME_DEL 2, TIME_OOP 3, TIME_WAIT 4 as in
+ * <linux/timex.h>), or this value before tsmon has seen any adjtimex call.
+ */
+#define TSMON_NTP_STATE_UNKNOWN	0xffffffffU
+
+/* STA_* bits whose changes are ntp_mode events. */
+#define TSMON_NTP_MODE_BITS	(0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0080 | \
+				 0x1000 | 0x2000 | 0x4000)
+				/* PLL PPSFREQ PPSTIME FLL FREQHOLD CLOCKERR NANO MODE */
 
 /**
  * struct tsmon_record - one event, fixed size (header.record_size bytes)
@@ -197,6 +214,23 @@ struct tsmon_record {
 		struct {
 			__u64 sleep_ns;		/* time spent suspended */
 		} resume;
+		/* TSMON_EVENT_NTP_SYNC, TSMON_EVENT_NTP_UNSYNC */
+		struct {
+			__u32 status;		/* STA_* bits after the change */
+			__u32 __pad;
+			__u64 maxerror_ns;	/* kernel maxerror then */
+			__u64 esterror_ns;	/* kernel esterror then */
+		} ntp;
+		/* TSMON_EVENT_NTP_MODE */
+		struct {
+			__u32 status_before;	/* STA_* bits */
+			__u32 status_after;
+		} ntp_mode;
+		/* TSMON_EVENT_NTP_STATE */
+		struct {
+			__u32 state_before;	/* time_state, see ntp_state */
+			__u32 state_after;
+		} ntp_state;
 		/* TSMON_EVENT_LOST (reader-generated) */
 		struct {
 			__u64 count;		/* records lost before this point */
@@ -207,14 +241,35 @@ struct tsmon_record {
 
 /**
  * struct tsmon_health - current state, seqcount protected
+ *
+ * The first cache line holds everything an error-bounded clock read needs,
+ * so such a read touches one line:
+ *
  * @seq:               even when stable, odd while being written
- * @update_mono_ns:    CLOCK_MONOTONIC of the last change to this block
+ * @offs_real_ns:      signed, CLOCK_REALTIME - CLOCK_MONOTONIC; it changes
+ *                     only when REALTIME is stepped (or a leap second), so
+ *                     REALTIME = a CLOCK_MONOTONIC read + this, exactly
+ * @sync_mono_ns:      CLOCK_MONOTONIC of the last sync update (an adjtimex
+ *                     call that set ADJ_MAXERROR: a daemon reporting a
+ *                     measurement), 0 if none
+ * @sync_maxerror_ns:  the maxerror that update set
+ * @sync_interval_ns:  typical interval between sync updates: the longest of
+ *                     the last eight, 0 until two updates were seen
+ * @disrupt_mono_ns:   CLOCK_MONOTONIC of the last clock step, leap second,
+ *                     resume or clocksource change, 0 if none since load
+ * @disrupt_type:      enum tsmon_event_type of that disruption
+ * @ntp_status:        the kernel's STA_* bits (needs TSMON_HOOK_ADJTIMEX;
+ *                     0 until the first adjtimex call after load)
  * @hooks:             TSMON_HOOK_* bits of the attached hooks
+ * @ntp_state:         the kernel's time_state, or TSMON_NTP_STATE_UNKNOWN
+ *                     before any adjtimex call was seen
+ *
+ * The rest:
+ *
+ * @update_mono_ns:    CLOCK_MONOTONIC of the last change to this block
  * @leap_state:        enum tsmon_leap_state
- * @leap_real_ns:      REALTIME at which the pending leap happens (0 if none)
  * @tai_offset:        signed, TAI - UTC in seconds
- * @ntp_status:        last STA_* bits seen through adjtimex (needs
- *                     TSMON_HOOK_ADJTIMEX)
+ * @leap_real_ns:      REALTIME at which the pending leap happens (0 if none)
  * @last_step_seq:     ring sequence of the last clock_step record, 0 if none
  * @last_step_mono_ns: CLOCK_MONOTONIC of the last step
  * @last_step_real_ns: CLOCK_REALTIME just after the last step
@@ -228,21 +283,43 @@ struct tsmon_record {
  * @tk_mult:           timekeeper multiplier, without the error-correction bit
  * @cs_mult:           the clocksource's nominal multiplier
  * @cs_shift:          their common shift
+ * @ntp_captures:      successful adjtimex / clock_adjtime(CLOCK_REALTIME)
+ *                     calls seen since load
+ * @ntp_capture_mono_ns: CLOCK_MONOTONIC of the latest
+ * @ntp_capture_modes: the ADJ_* modes of the latest (0: a read)
+ * @ntp_constant:      signed, PLL time constant (timex.constant)
+ * @ntp_maxerror_ns:   kernel maxerror returned by the latest call
+ * @ntp_esterror_ns:   kernel esterror returned by the latest call
+ * @ntp_offset_ns:     signed, timex.offset of the latest call (PLL offset)
+ * @ntp_freq_ppb:      signed, timex.freq of the latest call in ppb
+ * @ntp_tick_us:       timex.tick of the latest call (us per user tick)
+ * @ntp_syncs:         sync updates seen since load
+ * @sync_esterror_ns:  the esterror the last sync update set
+ * @sync_last_interval_ns: interval between the last two sync updates
  * @event_count:       records written per enum tsmon_event_type
  *
  * The block is written only when something in it changes (an event, a new
- * multiplier, new NTP status bits), never on a plain tick, so a reader's
- * copy stays in its cache. Hook call counters live in sysfs
+ * multiplier, an adjtimex call), never on a plain tick, so a reader's copy
+ * stays in its cache. Hook call counters live in sysfs
  * (/sys/class/misc/tsmon/stats/) for that reason.
  */
 struct tsmon_health {
+	/* cache line 0: the clock read */
 	__u64 seq;
-	__u64 update_mono_ns;
-	__u32 hooks;
-	__u32 leap_state;
-	__u64 leap_real_ns;
-	__u32 tai_offset;
+	__u64 offs_real_ns;
+	__u64 sync_mono_ns;
+	__u64 sync_maxerror_ns;
+	__u64 sync_interval_ns;
+	__u64 disrupt_mono_ns;
+	__u32 disrupt_type;
 	__u32 ntp_status;
+	__u32 hooks;
+	__u32 ntp_state;
+	/* offset 64 */
+	__u64 update_mono_ns;
+	__u32 leap_state;
+	__u32 tai_offset;
+	__u64 leap_real_ns;
 	__u64 last_step_seq;
 	__u64 last_step_mono_ns;
 	__u64 last_step_real_ns;
@@ -255,6 +332,19 @@ struct tsmon_health {
 	__u32 cs_mult;
 	__u32 cs_shift;
 	__u32 __pad1;
+	__u64 ntp_captures;
+	__u64 ntp_capture_mono_ns;
+	__u32 ntp_capture_modes;
+	__u32 ntp_constant;
+	__u64 ntp_maxerror_ns;
+	__u64 ntp_esterror_ns;
+	__u64 ntp_offset_ns;
+	__u64 ntp_freq_ppb;
+	__u32 ntp_tick_us;
+	__u32 __pad2;
+	__u64 ntp_syncs;
+	__u64 sync_esterror_ns;
+	__u64 sync_last_interval_ns;
 	__u64 event_count[TSMON_EVENT_SLOTS];
 	/* new fields are appended here */
 };
