@@ -26,4 +26,15 @@ static inline void tsmon_vm_flags_mod(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * ptp_clock_event() types: 6.12 inserts PTP_CLOCK_EXTOFF before
+ * PTP_CLOCK_PPS (so PPS is 2 on 6.1 and 3 on 6.12). tsmon uses the names,
+ * which each kernel's header resolves; only EXTOFF's existence differs.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define TSMON_HAVE_PTP_EXTOFF	1
+#else
+#define TSMON_HAVE_PTP_EXTOFF	0
+#endif
+
 #endif /* _TSMON_COMPAT_H */

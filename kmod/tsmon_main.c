@@ -57,6 +57,7 @@ static int __init tsmon_init(void)
 		pr_err("cannot register the timekeeping hook: %d\n", ret);
 		goto err_tk_attach;
 	}
+	tsmon_phc_attach(d);
 	tsmon_publish_hooks(d);
 
 	ret = tsmon_chardev_register(d);
@@ -65,12 +66,16 @@ static int __init tsmon_init(void)
 		goto err_chardev_register;
 	}
 
-	pr_info("ring %u records, hooks: timekeeper%s%s\n", ring_entries,
-		d->hooks & TSMON_HOOK_ADJTIMEX ? " adjtimex" : "",
-		d->hooks & TSMON_HOOK_SETTIME ? " settime" : "");
+	pr_info("ring %u records, hooks: timekeeper%s%s%s%s%s\n", ring_entries,
+		d->hooks & TSMON_HOOK_ADJTIMEX ? " ntp" : "",
+		d->hooks & TSMON_HOOK_SETTIME ? " settime" : "",
+		d->hooks & TSMON_HOOK_PHC_ADJ ? " phc-adj" : "",
+		d->hooks & TSMON_HOOK_PHC_EVENT ? " phc-event" : "",
+		d->hooks & TSMON_HOOK_PHC_LIFE ? " phc-life" : "");
 	return 0;
 
 err_chardev_register:
+	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
 err_tk_attach:
 	tsmon_probes_detach(d);
@@ -88,6 +93,7 @@ static void __exit tsmon_exit(void)
 	 * once the device is gone. No file is open here: open files and
 	 * mappings hold a module reference.
 	 */
+	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
 	tsmon_probes_detach(d);
 	irq_work_sync(&d->wake_work);

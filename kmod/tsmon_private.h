@@ -23,6 +23,14 @@
 #define TSMON_RING_DEFAULT	4096
 #define TSMON_SYNC_HISTORY	8	/* sync intervals behind sync_interval_ns */
 
+/* Per PHC slot state the ABI does not publish: frequency event limiting. */
+struct tsmon_phc_priv {
+	u64 freq_rec_mono;		/* when the last phc_freq was recorded */
+	s64 freq_rec_ppb;		/* the frequency it recorded */
+	u64 freq_suppressed;		/* changes not recorded since */
+	bool freq_recorded;		/* a phc_freq was recorded */
+};
+
 /* What the timekeeping hook compares between two callbacks. */
 struct tsmon_tk_snap {
 	s64 offs_real;
@@ -122,6 +130,13 @@ struct tsmon_dev {
 	struct kprobe settime_kp;
 	struct kprobe second_kp;
 	struct kprobe clear_kp;
+
+	struct tsmon_phc_priv phc_priv[TSMON_PHC_SLOTS];
+	struct kretprobe phc_settime_krp;
+	struct kretprobe phc_adjtime_krp;
+	struct kretprobe phc_register_krp;
+	struct kprobe phc_unregister_kp;
+	struct kprobe phc_event_kp;
 	struct miscdevice misc;
 };
 
@@ -150,6 +165,10 @@ void tsmon_probes_attach(struct tsmon_dev *d);
 void tsmon_probes_detach(struct tsmon_dev *d);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
+
+/* tsmon_phc.c */
+void tsmon_phc_attach(struct tsmon_dev *d);
+void tsmon_phc_detach(struct tsmon_dev *d);
 
 /* tsmon_chardev.c */
 int tsmon_chardev_register(struct tsmon_dev *d);

@@ -67,6 +67,13 @@ static const char *const tsmon_event_names[TSMON_EVENT_TYPE_COUNT] = {
 	[TSMON_EVENT_NTP_UNSYNC]		= "ntp_unsync",
 	[TSMON_EVENT_NTP_MODE]			= "ntp_mode",
 	[TSMON_EVENT_NTP_STATE]			= "ntp_state",
+	[TSMON_EVENT_PHC_STEP]			= "phc_step",
+	[TSMON_EVENT_PHC_FREQ]			= "phc_freq",
+	[TSMON_EVENT_PHC_PHASE]			= "phc_phase",
+	[TSMON_EVENT_PHC_EXTTS]			= "phc_extts",
+	[TSMON_EVENT_PHC_PPS]			= "phc_pps",
+	[TSMON_EVENT_PHC_ADD]			= "phc_add",
+	[TSMON_EVENT_PHC_REMOVE]		= "phc_remove",
 };
 
 /* Records written per type, "name count" per line like /proc/vmstat. */
@@ -91,10 +98,14 @@ static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
 {
 	u32 hooks = READ_ONCE(tsmon.hooks);
 
-	return sysfs_emit(buf, "timekeeper %s\nadjtimex %s\nsettime %s\n",
+	return sysfs_emit(buf,
+			  "timekeeper %s\nadjtimex %s\nsettime %s\nphc_adj %s\nphc_event %s\nphc_life %s\n",
 			  hooks & TSMON_HOOK_TIMEKEEPER ? "active" : "inactive",
 			  hooks & TSMON_HOOK_ADJTIMEX ? "active" : "inactive",
-			  hooks & TSMON_HOOK_SETTIME ? "active" : "inactive");
+			  hooks & TSMON_HOOK_SETTIME ? "active" : "inactive",
+			  hooks & TSMON_HOOK_PHC_ADJ ? "active" : "inactive",
+			  hooks & TSMON_HOOK_PHC_EVENT ? "active" : "inactive",
+			  hooks & TSMON_HOOK_PHC_LIFE ? "active" : "inactive");
 }
 static DEVICE_ATTR_RO(hooks);
 

@@ -118,6 +118,13 @@ enum tsmon_event_type {
 	TSMON_EVENT_NTP_UNSYNC		= 10,
 	TSMON_EVENT_NTP_MODE		= 11,
 	TSMON_EVENT_NTP_STATE		= 12,
+	TSMON_EVENT_PHC_STEP		= 13,
+	TSMON_EVENT_PHC_FREQ		= 14,
+	TSMON_EVENT_PHC_PHASE		= 15,
+	TSMON_EVENT_PHC_EXTTS		= 16,
+	TSMON_EVENT_PHC_PPS		= 17,
+	TSMON_EVENT_PHC_ADD		= 18,
+	TSMON_EVENT_PHC_REMOVE		= 19,
 	/* new types are appended here */
 	TSMON_EVENT_TYPE_COUNT
 };
@@ -150,6 +157,24 @@ enum tsmon_step_reason {
 #define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* NTP state: do_adjtimex,
 						 * second_overflow, ntp_clear */
 #define TSMON_HOOK_SETTIME	(1U << 2)	/* kprobe on do_settimeofday64 */
+#define TSMON_HOOK_PHC_ADJ	(1U << 3)	/* PHC clock_settime/clock_adjtime */
+#define TSMON_HOOK_PHC_EVENT	(1U << 4)	/* ptp_clock_event(): extts, PPS */
+#define TSMON_HOOK_PHC_LIFE	(1U << 5)	/* PHC register / unregister */
+
+/* phc_step.how */
+enum tsmon_phc_step_how {
+	TSMON_PHC_SETTIME	= 1,	/* clock_settime(): @time_ns is the new time */
+	TSMON_PHC_SETOFFSET	= 2,	/* clock_adjtime(ADJ_SETOFFSET): @delta_ns */
+};
+
+/* phc_extts.flags */
+#define TSMON_EXTTS_OFFSET	(1U << 0)	/* PTP_CLOCK_EXTOFF: an offset, not a time */
+
+/* phc_add.flags */
+#define TSMON_PHC_AT_LOAD	(1U << 0)	/* present when tsmon was loaded */
+
+/* Slots in tsmon_health.phc[]; PHCs beyond them count in phc_overflow. */
+#define TSMON_PHC_SLOTS		8
 
 /*
  * tsmon_health.ntp_state and ntp_state records: the kernel's time_state
@@ -231,12 +256,69 @@ struct tsmon_record {
 			__u32 state_before;	/* time_state, see ntp_state */
 			__u32 state_after;
 		} ntp_state;
+		/* TSMON_EVENT_PHC_STEP */
+		struct {
+			__u32 index;		/* /dev/ptp<index> */
+			__u32 how;		/* enum tsmon_phc_step_how */
+			__u64 delta_ns;		/* signed, SETOFFSET */
+			__u64 time_ns;		/* new PHC time, SETTIME */
+		} phc_step;
+		/* TSMON_EVENT_PHC_FREQ */
+		struct {
+			__u32 index;
+			__u32 __pad;
+			__u64 freq_ppb;		/* signed, as the driver got it */
+			__u64 scaled_ppm;	/* signed, timex.freq (ppm << 16) */
+			__u64 suppressed;	/* changes not recorded since the last */
+		} phc_freq;
+		/* TSMON_EVENT_PHC_PHASE */
+		struct {
+			__u32 index;
+			__u32 __pad;
+			__u64 offset_ns;	/* signed */
+		} phc_phase;
+		/* TSMON_EVENT_PHC_EXTTS, TSMON_EVENT_PHC_PPS */
+		struct {
+			__u32 index;
+			__u32 channel;		/* extts channel; 0 for PPS */
+			__u64 timestamp_ns;	/* PHC time of the edge (extts) */
+			__u32 flags;		/* TSMON_EXTTS_* */
+			__u32 __pad;
+		} phc_extts;
+		/* TSMON_EVENT_PHC_ADD, TSMON_EVENT_PHC_REMOVE */
+		struct {
+			__u32 index;
+			__u32 flags;		/* TSMON_PHC_AT_LOAD */
+			__u64 name[TSMON_NAME_WORDS];	/* driver's clock name, char[16] */
+		} phc;
 		/* TSMON_EVENT_LOST (reader-generated) */
 		struct {
 			__u64 count;		/* records lost before this point */
 		} lost;
 		__u64 raw[4];
 	};
+};
+
+/**
+ * struct tsmon_phc_slot - one PHC in the health block
+ * @index:          /dev/ptp<index>
+ * @flags:          TSMON_PHC_AT_LOAD
+ * @name:           driver's clock name, char[16]
+ * @steps:          clock_settime and ADJ_SETOFFSET calls
+ * @last_step_mono_ns: CLOCK_MONOTONIC of the last step, 0 if none
+ * @last_step_delta_ns: signed, the last ADJ_SETOFFSET delta (0 for settime)
+ * @freq_ppb:       signed, the last ADJ_FREQUENCY
+ * @freq_updates:   ADJ_FREQUENCY calls (recorded or not)
+ */
+struct tsmon_phc_slot {
+	__u32 index;
+	__u32 flags;
+	__u64 name[TSMON_NAME_WORDS];
+	__u64 steps;
+	__u64 last_step_mono_ns;
+	__u64 last_step_delta_ns;
+	__u64 freq_ppb;
+	__u64 freq_updates;
 };
 
 /**
@@ -297,6 +379,9 @@ struct tsmon_record {
  * @sync_esterror_ns:  the esterror the last sync update set
  * @sync_last_interval_ns: interval between the last two sync updates
  * @event_count:       records written per enum tsmon_event_type
+ * @phc_count:         slots of @phc in use (in order, the first @phc_count)
+ * @phc_overflow:      PHCs seen that found no free slot
+ * @phc:               PHCs currently registered
  *
  * The block is written only when something in it changes (an event, a new
  * multiplier, an adjtimex call), never on a plain tick, so a reader's copy
@@ -346,6 +431,9 @@ struct tsmon_health {
 	__u64 sync_esterror_ns;
 	__u64 sync_last_interval_ns;
 	__u64 event_count[TSMON_EVENT_SLOTS];
+	__u32 phc_count;
+	__u32 phc_overflow;
+	struct tsmon_phc_slot phc[TSMON_PHC_SLOTS];
 	/* new fields are appended here */
 };
 
