@@ -125,6 +125,7 @@ static void tsmon_wake(struct irq_work *work)
 	struct tsmon_dev *d = container_of(work, struct tsmon_dev, wake_work);
 
 	wake_up_interruptible_all(&d->wq);
+	tsmon_netlink_kick(d);
 }
 
 /**

@@ -66,6 +66,12 @@ static int __init tsmon_init(void)
 		goto err_chardev_register;
 	}
 
+	ret = tsmon_netlink_register(d);
+	if (ret) {
+		pr_err("cannot register the tsmon netlink family: %d\n", ret);
+		goto err_netlink_register;
+	}
+
 	pr_info("ring %u records, hooks: timekeeper%s%s%s%s%s\n", ring_entries,
 		d->hooks & TSMON_HOOK_ADJTIMEX ? " ntp" : "",
 		d->hooks & TSMON_HOOK_SETTIME ? " settime" : "",
@@ -74,6 +80,8 @@ static int __init tsmon_init(void)
 		d->hooks & TSMON_HOOK_PHC_LIFE ? " phc-life" : "");
 	return 0;
 
+err_netlink_register:
+	tsmon_chardev_unregister(d);
 err_chardev_register:
 	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
@@ -97,6 +105,7 @@ static void __exit tsmon_exit(void)
 	tsmon_tk_detach(d);
 	tsmon_probes_detach(d);
 	irq_work_sync(&d->wake_work);
+	tsmon_netlink_unregister(d);
 	tsmon_chardev_unregister(d);
 	tsmon_region_free(d);
 }

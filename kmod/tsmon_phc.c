@@ -43,13 +43,15 @@
 /* Indices scanned for PHCs present at load (/sys/class/ptp/ptp<N>). */
 #define TSMON_PHC_SCAN		256
 
-static unsigned int phc_freq_threshold_ppb = 1000;
-module_param(phc_freq_threshold_ppb, uint, 0644);
+unsigned int tsmon_phc_freq_threshold_ppb = 1000;
+module_param_named(phc_freq_threshold_ppb, tsmon_phc_freq_threshold_ppb, uint,
+		   0644);
 MODULE_PARM_DESC(phc_freq_threshold_ppb,
 		 "record a PHC frequency change only if it moved this much since the last recorded one (default 1000 ppb; 0 records every change)");
 
-static unsigned int phc_freq_interval_ms = 1000;
-module_param(phc_freq_interval_ms, uint, 0644);
+unsigned int tsmon_phc_freq_interval_ms = 1000;
+module_param_named(phc_freq_interval_ms, tsmon_phc_freq_interval_ms, uint,
+		   0644);
 MODULE_PARM_DESC(phc_freq_interval_ms,
 		 "at most one PHC frequency record per PHC per this many ms (default 1000; 0 for no limit)");
 
@@ -169,8 +171,9 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 	s64 ppb = scaled_ppm_to_ppb(scaled_ppm);
 	u64 mono = ktime_get_mono_fast_ns();
 	u64 real = ktime_get_real_fast_ns();
-	u64 interval = (u64)READ_ONCE(phc_freq_interval_ms) * NSEC_PER_MSEC;
-	u64 threshold = READ_ONCE(phc_freq_threshold_ppb);
+	u64 interval = (u64)READ_ONCE(tsmon_phc_freq_interval_ms) *
+		       NSEC_PER_MSEC;
+	u64 threshold = READ_ONCE(tsmon_phc_freq_threshold_ppb);
 	struct tsmon_phc_priv *p = NULL;
 	struct tsmon_record rec;
 	unsigned long irq;

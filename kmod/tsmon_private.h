@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/tsmon.h>
 
 #include "tsmon_compat.h"
@@ -82,6 +83,15 @@ struct tsmon_tk_snap {
  * @tk_calls:     timekeeping hook invocations
  * @tk_was_set:   of which reported clock_was_set
  * @adjtimex_calls: successful adjtimex calls observed
+ * @tk_nb:        the timekeeping notifier
+ * @adjtimex_krp: NTP capture probe; @settime_kp, @second_kp, @clear_kp the
+ *                other NTP and step-reason probes
+ * @phc_priv:     frequency record limiting per PHC slot
+ * @phc_settime_krp: PHC probes; see tsmon_phc.c
+ * @pump_work:    sends the ring to netlink listeners
+ * @pump_next:    next sequence the pump sends
+ * @netlink_registered: the family is up and the pump may run
+ * @misc:         /dev/tsmon
  */
 struct tsmon_dev {
 	void *region;
@@ -137,6 +147,10 @@ struct tsmon_dev {
 	struct kretprobe phc_register_krp;
 	struct kprobe phc_unregister_kp;
 	struct kprobe phc_event_kp;
+
+	struct work_struct pump_work;
+	u64 pump_next;
+	bool netlink_registered;
 	struct miscdevice misc;
 };
 
@@ -167,8 +181,16 @@ u32 tsmon_take_step_reason(struct tsmon_dev *d);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
 
 /* tsmon_phc.c */
+extern unsigned int tsmon_phc_freq_threshold_ppb;
+extern unsigned int tsmon_phc_freq_interval_ms;
 void tsmon_phc_attach(struct tsmon_dev *d);
 void tsmon_phc_detach(struct tsmon_dev *d);
+
+/* tsmon_netlink.c */
+int tsmon_netlink_register(struct tsmon_dev *d);
+void tsmon_netlink_unregister(struct tsmon_dev *d);
+void tsmon_netlink_kick(struct tsmon_dev *d);
+bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec);
 
 /* tsmon_chardev.c */
 int tsmon_chardev_register(struct tsmon_dev *d);
