@@ -24,6 +24,7 @@ WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ALL_CFLAGS	:= -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
 		   -DTSMON_VERSION=\"$(VERSION)\" $(CFLAGS)
 
+LIBS		:= -lmnl
 LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_PIC_OBJS	:= $(LIB_SRCS:%.c=$(B)/pic/%.o)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -81,7 +82,7 @@ $(B)/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/
 
 $(LIB_SO): $(LIB_PIC_OBJS) lib/libtsmon.map
 	$(CC) -shared -Wl,-soname,libtsmon.so.$(SOVERSION) \
-		-Wl,--version-script=lib/libtsmon.map -o $@ $(LIB_PIC_OBJS)
+		-Wl,--version-script=lib/libtsmon.map -o $@ $(LIB_PIC_OBJS) $(LIBS)
 	ln -sf libtsmon.so.$(VERSION) $(B)/libtsmon.so.$(SOVERSION)
 	ln -sf libtsmon.so.$(SOVERSION) $(B)/libtsmon.so
 
@@ -91,7 +92,7 @@ $(LIB_A): $(LIB_OBJS)
 
 # ---------------------------------------------------------------- CLI
 $(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS)
 
 # ---------------------------------------------------------------- module
 # Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
@@ -136,7 +137,7 @@ kcheck: modules
 # ---------------------------------------------------------------- tests
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_A) -lcmocka -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_A) $(LIBS) -lcmocka -lpthread
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -154,7 +155,7 @@ $(KSFT_DIR)/kselftest.h:
 
 $(B)/tests/selftests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/helpers/*.h) $(KSFT_DIR)/kselftest.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -Itests/helpers -o $@ $< $(LIB_A) -lpthread
+	$(CC) $(ALL_CFLAGS) -I$(KSFT_DIR) -Itests/selftests -Itests/helpers -o $@ $< $(LIB_A) $(LIBS) -lpthread
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
@@ -164,7 +165,7 @@ selftests: $(SELF_BINS) $(HELPER_BINS) cli
 
 $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/region.c $(LIB_A) -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/region.c $(LIB_A) $(LIBS) -lpthread
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done

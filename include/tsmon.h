@@ -121,6 +121,36 @@ int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
 int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
 		      struct tsmon_time *out);
 
+/*
+ * Netlink subscription: the module pushes every record; a subscription
+ * delivers them in sequence order as the same struct tsmon_record the ring
+ * reader yields, replaying from the ring whatever the live feed missed, and
+ * reporting what is gone as TSMON_EVENT_LOST records. Needs no device node.
+ * A subscription is used by one thread at a time.
+ */
+struct tsmon_sub;
+
+struct tsmon_nl_status {
+	struct tsmon_info info;
+	uint64_t head;
+	uint32_t hooks;
+	uint32_t phc_freq_threshold_ppb;
+	uint32_t phc_freq_interval_ms;
+	uint32_t __pad;
+	struct tsmon_health health;
+};
+
+int tsmon_sub_open(struct tsmon_sub **out);
+int tsmon_sub_start(struct tsmon_sub *s, enum tsmon_whence whence,
+		    uint64_t seq);
+int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
+		   int timeout_ms);
+int tsmon_sub_fd(const struct tsmon_sub *s);
+int tsmon_sub_status(struct tsmon_sub *s, struct tsmon_nl_status *st);
+int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
+			 int64_t phc_freq_interval_ms);
+void tsmon_sub_close(struct tsmon_sub *s);
+
 int tsmon_event_type_name(uint32_t type, const char **name);
 int tsmon_event_type_from_name(const char *name, uint32_t *type);
 

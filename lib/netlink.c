@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libtsmon netlink subscription.
+ *
+ * Two sockets: "live" joins the module's events group (and the generic
+ * netlink controller's notify group, to learn when the module goes away);
+ * "req" carries requests and ring replays. A subscription delivers records
+ * strictly in sequence order: it joins the live feed first, then replays
+ * the ring from the starting sequence, and drops live records it already
+ * delivered. Whenever the live feed skips a sequence number (the socket
+ * overflowed, ENOBUFS) it replays the gap from the ring; what the ring no
+ * longer holds comes back as a TSMON_EVENT_LOST record with the exact
+ * count. Nothing is skipped silently.
+ *
+ * Everything is allocated by tsmon_sub_open(); delivering records
+ * allocates nothing.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/tsmon_netlink.h>
+
+#include "tsmon_private.h"
+
+#define SUB_BUF_SIZE	(64 * 1024)
+/* Records one replay batch can hold: a 64 KiB batch of ~130-byte messages. */
+#define SUB_PEND_MAX	512
+
+struct tsmon_sub {
+	struct mnl_socket *live;
+	struct mnl_socket *req;
+	uint16_t family;
+	uint32_t req_seq;
+	uint32_t req_portid;
+
+	bool started;
+	bool replaying;		/* a dump is in flight on req */
+	uint64_t next;		/* next sequence to deliver; 0: first one seen */
+
+	struct tsmon_record pend[SUB_PEND_MAX];
+	size_t npend;
+	size_t pos;
+
+	unsigned char buf[SUB_BUF_SIZE];
+};
+
+struct sub_family {
+	uint16_t id;
+	uint32_t group;
+	const char *group_name;
+};
+
+static int sub_mcgrp_cb(const struct nlattr *attr, void *data)
+{
+	struct sub_family *fam = data;
+	struct nlattr *a;
+	const char *name = NULL;
+	uint32_t id = 0;
+
+	mnl_attr_for_each_nested(a, attr) {
+		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID &&
+			 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			id = mnl_attr_get_u32(a);
+	}
+	if (name && id && !strcmp(name, fam->group_name))
+		fam->group = id;
+	return MNL_CB_OK;
+}
+
+static int sub_family_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct sub_family *fam = data;
+	struct nlattr *grp;
+
+	switch (mnl_attr_get_type(attr)) {
+	case CTRL_ATTR_FAMILY_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
+			fam->id = mnl_attr_get_u16(attr);
+		break;
+	case CTRL_ATTR_MCAST_GROUPS:
+		mnl_attr_for_each_nested(grp, attr)
+			sub_mcgrp_cb(grp, fam);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int sub_family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr),
+			      sub_family_attr_cb, data);
+}
+
+static struct nlmsghdr *sub_put(struct tsmon_sub *s, uint16_t type,
+				uint16_t flags, uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(s->buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++s->req_seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+/* Send on req and run @cb over the replies until the ACK or DONE. */
+static int sub_request(struct tsmon_sub *s, struct nlmsghdr *nlh,
+		       mnl_cb_t cb, void *data)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	if (mnl_socket_sendto(s->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(s->req, s->buf, sizeof(s->buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(s->buf, n, seq, s->req_portid, cb, data);
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -errno : 0;
+}
+
+static int sub_resolve(struct tsmon_sub *s, const char *name,
+		       const char *group, struct sub_family *fam)
+{
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(fam, 0, sizeof(*fam));
+	fam->group_name = group;
+	nlh = sub_put(s, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
+	err = sub_request(s, nlh, sub_family_cb, fam);
+	if (err)
+		return err;
+	return fam->id && fam->group ? 0 : -EPROTO;
+}
+
+static int sub_join(struct tsmon_sub *s, uint32_t group)
+{
+	if (mnl_socket_setsockopt(s->live, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct mnl_socket *sub_socket(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	int one = 1;
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	/* Error replies then carry the module's explanation. */
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	return nl;
+}
+
+TSMON_EXPORT
+int tsmon_sub_open(struct tsmon_sub **out)
+{
+	struct sub_family fam, ctrl;
+	struct tsmon_sub *s;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->live = sub_socket();
+	s->req = sub_socket();
+	if (!s->live || !s->req) {
+		err = errno ? -errno : -ENOMEM;
+		goto err_socket;
+	}
+	s->req_portid = mnl_socket_get_portid(s->req);
+
+	/* Controller notifications first: an unload after this is seen. */
+	err = sub_resolve(s, "nlctrl", "notify", &ctrl);
+	if (!err)
+		err = sub_join(s, ctrl.group);
+	if (err)
+		goto err_socket;
+	err = sub_resolve(s, TSMON_GENL_NAME, TSMON_GENL_MCGRP_EVENTS, &fam);
+	if (err)
+		goto err_socket;	/* -ENOENT: the module is not loaded */
+	s->family = fam.id;
+	err = sub_join(s, fam.group);
+	if (err)
+		goto err_socket;
+	*out = s;
+	return 0;
+
+err_socket:
+	if (s->live)
+		mnl_socket_close(s->live);
+	if (s->req)
+		mnl_socket_close(s->req);
+	free(s);
+	return err;
+}
+
+TSMON_EXPORT
+void tsmon_sub_close(struct tsmon_sub *s)
+{
+	if (!s)
+		return;
+	mnl_socket_close(s->live);
+	mnl_socket_close(s->req);
+	free(s);
+}
+
+TSMON_EXPORT
+int tsmon_sub_fd(const struct tsmon_sub *s)
+{
+	if (!s)
+		return -EINVAL;
+	return mnl_socket_get_fd(s->live);
+}
+
+struct sub_attrs {
+	const struct nlattr *tb[TSMON_A_MAX + 1];
+};
+
+static int sub_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct sub_attrs *a = data;
+	int type = mnl_attr_get_type(attr);
+
+	/* Attributes added by a newer module are skipped, not refused. */
+	if (type > 0 && type <= TSMON_A_MAX)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static uint64_t sub_u64(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) == 8 ? mnl_attr_get_u64(a) : 0;
+}
+
+static uint32_t sub_u32(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a) : 0;
+}
+
+/* One TSMON_CMD_EVENT message as a record: the ring's copy, or a loss. */
+static int sub_record(const struct nlmsghdr *nlh, struct tsmon_record *rec)
+{
+	struct sub_attrs a = { { 0 } };
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	if (g->cmd != TSMON_CMD_EVENT ||
+	    mnl_attr_parse(nlh, sizeof(*g), sub_attr_cb, &a) < 0)
+		return -EPROTO;
+	memset(rec, 0, sizeof(*rec));
+	if (a.tb[TSMON_A_RECORD]) {
+		size_t len = mnl_attr_get_payload_len(a.tb[TSMON_A_RECORD]);
+
+		memcpy(rec, mnl_attr_get_payload(a.tb[TSMON_A_RECORD]),
+		       len < sizeof(*rec) ? len : sizeof(*rec));
+	} else if (sub_u32(a.tb[TSMON_A_TYPE]) == TSMON_EVENT_LOST) {
+		rec->type = TSMON_EVENT_LOST;
+		rec->seq = sub_u64(a.tb[TSMON_A_SEQ]);
+		rec->lost.count = sub_u64(a.tb[TSMON_A_LOST]);
+	} else {
+		return -EPROTO;
+	}
+	return rec->seq ? 0 : -EPROTO;
+}
+
+static int sub_replay(struct tsmon_sub *s, uint64_t from)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = sub_put(s, s->family, NLM_F_DUMP, TSMON_CMD_GET_EVENTS,
+		      TSMON_GENL_VERSION);
+	if (from)
+		mnl_attr_put_u64(nlh, TSMON_A_SEQ, from);
+	if (mnl_socket_sendto(s->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	s->replaying = true;
+	return 0;
+}
+
+static int sub_queue_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tsmon_sub *s = data;
+
+	if (s->npend >= SUB_PEND_MAX)
+		return MNL_CB_ERROR;
+	if (sub_record(nlh, &s->pend[s->npend]) == 0)
+		s->npend++;
+	return MNL_CB_OK;
+}
+
+/* Read one batch of the replay in flight into pend[]. */
+static int sub_replay_batch(struct tsmon_sub *s)
+{
+	ssize_t n;
+	int ret;
+
+	n = mnl_socket_recvfrom(s->req, s->buf, sizeof(s->buf));
+	if (n < 0)
+		return -errno;
+	s->npend = s->pos = 0;
+	ret = mnl_cb_run(s->buf, n, s->req_seq, s->req_portid, sub_queue_cb, s);
+	if (ret < 0)
+		return -errno;
+	if (ret == MNL_CB_STOP)
+		s->replaying = false;
+	return 0;
+}
+
+/* Deliver @rec if it is the next one; false for one already delivered. */
+static bool sub_take(struct tsmon_sub *s, const struct tsmon_record *rec)
+{
+	uint64_t end = rec->seq + (rec->type == TSMON_EVENT_LOST ?
+				   rec->lost.count : 1);
+
+	if (s->next && end <= s->next)
+		return false;
+	s->next = end;
+	return true;
+}
+
+TSMON_EXPORT
+int tsmon_sub_start(struct tsmon_sub *s, enum tsmon_whence whence,
+		    uint64_t seq)
+{
+	struct tsmon_nl_status st;
+	int err;
+
+	if (!s || s->started)
+		return -EINVAL;
+	switch (whence) {
+	case TSMON_FROM_NOW:
+		err = tsmon_sub_status(s, &st);
+		if (err)
+			return err;
+		s->next = st.head + 1;
+		break;
+	case TSMON_FROM_OLDEST:
+		s->next = 0;
+		err = sub_replay(s, 0);
+		if (err)
+			return err;
+		break;
+	case TSMON_FROM_SEQ:
+		if (!seq)
+			return -EINVAL;
+		s->next = seq;
+		err = sub_replay(s, seq);
+		if (err)
+			return err;
+		break;
+	default:
+		return -EINVAL;
+	}
+	s->started = true;
+	return 0;
+}
+
+/* Controller notice that the tsmon family went away. */
+static bool sub_family_gone(const struct nlmsghdr *nlh, uint16_t family)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	struct sub_family fam = { 0 };
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL || g->cmd != CTRL_CMD_DELFAMILY)
+		return false;
+	fam.group_name = "";
+	mnl_attr_parse(nlh, sizeof(*g), sub_family_attr_cb, &fam);
+	return fam.id == family;
+}
+
+/*
+ * Read one batch from the live feed into pend[]. A gap in the sequence
+ * numbers starts a replay from the first missing record; the batch is then
+ * dropped, since the replay covers it.
+ */
+static int sub_live_batch(struct tsmon_sub *s)
+{
+	struct nlmsghdr *nlh;
+	uint64_t expect = s->next;
+	ssize_t got;
+	int n;
+
+	got = recv(mnl_socket_get_fd(s->live), s->buf, sizeof(s->buf),
+		   MSG_DONTWAIT);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		if (errno == ENOBUFS)	/* the socket overflowed: replay */
+			return sub_replay(s, s->next);
+		return -errno;
+	}
+	n = (int)got;
+	s->npend = s->pos = 0;
+	for (nlh = (struct nlmsghdr *)s->buf; mnl_nlmsg_ok(nlh, n);
+	     nlh = mnl_nlmsg_next(nlh, &n)) {
+		struct tsmon_record *rec = &s->pend[s->npend];
+
+		if (sub_family_gone(nlh, s->family))
+			return -ENODEV;
+		if (nlh->nlmsg_type != s->family || sub_record(nlh, rec))
+			continue;
+		if (expect && rec->seq > expect) {
+			s->npend = 0;
+			return sub_replay(s, expect);
+		}
+		if (expect && rec->seq + 1 <= expect &&
+		    rec->type != TSMON_EVENT_LOST)
+			continue;
+		expect = rec->seq + (rec->type == TSMON_EVENT_LOST ?
+				     rec->lost.count : 1);
+		if (++s->npend == SUB_PEND_MAX)
+			break;
+	}
+	return 0;
+}
+
+static int64_t sub_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+TSMON_EXPORT
+int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
+		   int timeout_ms)
+{
+	int64_t end = timeout_ms > 0 ? sub_now_ms() + timeout_ms : 0;
+	int err;
+
+	if (!s || !rec || !s->started)
+		return -EINVAL;
+
+	for (;;) {
+		struct pollfd pfd;
+		int wait;
+
+		while (s->pos < s->npend) {
+			const struct tsmon_record *r = &s->pend[s->pos++];
+
+			if (sub_take(s, r)) {
+				*rec = *r;
+				return 0;
+			}
+		}
+		if (s->replaying) {
+			err = sub_replay_batch(s);
+			if (err)
+				return err;
+			continue;
+		}
+
+		pfd.fd = mnl_socket_get_fd(s->live);
+		pfd.events = POLLIN;
+		wait = timeout_ms < 0 ? -1 : 0;
+		if (timeout_ms > 0) {
+			int64_t left = end - sub_now_ms();
+
+			wait = left > 0 ? (int)left : 0;
+		}
+		err = poll(&pfd, 1, wait);
+		if (err < 0)
+			return -errno;
+		if (err == 0)
+			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+		err = sub_live_batch(s);
+		if (err)
+			return err;
+	}
+}
+
+static int sub_status_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tsmon_nl_status *st = data;
+	struct sub_attrs a = { { 0 } };
+	const struct nlattr *h;
+
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), sub_attr_cb, &a) < 0)
+		return MNL_CB_ERROR;
+	memset(st, 0, sizeof(*st));
+	st->info.abi_version = sub_u32(a.tb[TSMON_A_ABI_VERSION]);
+	st->info.instance_id = sub_u64(a.tb[TSMON_A_INSTANCE_ID]);
+	st->info.ring_entries = sub_u32(a.tb[TSMON_A_RING_ENTRIES]);
+	st->info.record_size = sub_u32(a.tb[TSMON_A_RECORD_SIZE]);
+	st->head = sub_u64(a.tb[TSMON_A_HEAD]);
+	st->hooks = sub_u32(a.tb[TSMON_A_HOOKS]);
+	st->phc_freq_threshold_ppb =
+		sub_u32(a.tb[TSMON_A_CFG_PHC_FREQ_THRESHOLD_PPB]);
+	st->phc_freq_interval_ms =
+		sub_u32(a.tb[TSMON_A_CFG_PHC_FREQ_INTERVAL_MS]);
+	h = a.tb[TSMON_A_HEALTH];
+	if (h) {
+		size_t len = mnl_attr_get_payload_len(h);
+
+		/* An older module's block is shorter: the rest reads 0. */
+		if (len > sizeof(st->health))
+			len = sizeof(st->health);
+		memcpy(&st->health, mnl_attr_get_payload(h), len);
+		st->info.health_size = mnl_attr_get_payload_len(h);
+	}
+	return MNL_CB_OK;
+}
+
+TSMON_EXPORT
+int tsmon_sub_status(struct tsmon_sub *s, struct tsmon_nl_status *st)
+{
+	struct nlmsghdr *nlh;
+
+	if (!s || !st)
+		return -EINVAL;
+	/* The request socket is busy with a replay's replies. */
+	if (s->replaying)
+		return -EBUSY;
+	nlh = sub_put(s, s->family, NLM_F_ACK, TSMON_CMD_GET_STATUS,
+		      TSMON_GENL_VERSION);
+	return sub_request(s, nlh, sub_status_cb, st);
+}
+
+TSMON_EXPORT
+int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
+			 int64_t phc_freq_interval_ms)
+{
+	struct tsmon_nl_status st;
+	struct nlmsghdr *nlh;
+
+	if (!s || phc_freq_threshold_ppb > UINT32_MAX ||
+	    phc_freq_interval_ms > UINT32_MAX)
+		return -EINVAL;
+	if (s->replaying)
+		return -EBUSY;
+	nlh = sub_put(s, s->family, NLM_F_ACK, TSMON_CMD_SET_CONFIG,
+		      TSMON_GENL_VERSION);
+	if (phc_freq_threshold_ppb >= 0)
+		mnl_attr_put_u32(nlh, TSMON_A_CFG_PHC_FREQ_THRESHOLD_PPB,
+				 (uint32_t)phc_freq_threshold_ppb);
+	if (phc_freq_interval_ms >= 0)
+		mnl_attr_put_u32(nlh, TSMON_A_CFG_PHC_FREQ_INTERVAL_MS,
+				 (uint32_t)phc_freq_interval_ms);
+	return sub_request(s, nlh, sub_status_cb, &st);
+}
