@@ -8,11 +8,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "parse.h"
 #include "print.h"
 
 /*
@@ -58,22 +58,6 @@ static void ring_usage(FILE *f, bool full)
 	      "  -t, --type T[,T...] only these event types (lost markers are\n"
 	      "                      always printed)\n"
 	      "  -h, --help          print this help and exit\n", f);
-}
-
-/* Decimal digits only: strtoull() would take "-1", " 1" and "0x1". */
-static int parse_u64(const char *s, uint64_t *v)
-{
-	unsigned long long n;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*v = n;
-	return 0;
 }
 
 static void list_types(FILE *f)

@@ -13,47 +13,81 @@
 
 #include "cli.h"
 #include "fmt.h"
+#include "parse.h"
 #include "print.h"
 
 #define LABEL_WIDTH	16
+
+/* 100%: the largest drift tsmon_set_drift() takes */
+#define DRIFT_MAX_PPB	1000000000ULL
 
 struct status {
 	struct tsmon_info info;
 	struct tsmon_health h;
 	uint64_t head;
 	uint64_t now_real;	/* CLOCK_REALTIME when the block was read */
-	uint64_t now_mono;	/* CLOCK_MONOTONIC likewise */
-};
-
-struct bit_name {
-	uint32_t bit;
-	const char *name;
+	uint64_t now_mono;	/* CLOCK_MONOTONIC of the bounded read */
+	struct tsmon_time time;	/* the bounded read, tsmon_now() */
+	uint64_t drift_ppb;	/* the clock model it used */
+	uint64_t cooldown_ns;
 };
 
 static const struct bit_name hook_names[] = {
-	{ TSMON_HOOK_TIMEKEEPER,	"timekeeper" },
-	{ TSMON_HOOK_ADJTIMEX,		"adjtimex" },
-	{ TSMON_HOOK_SETTIME,		"settime" },
+	{ .bit = TSMON_HOOK_TIMEKEEPER,	.name = "timekeeper" },
+	{ .bit = TSMON_HOOK_ADJTIMEX,	.name = "adjtimex" },
+	{ .bit = TSMON_HOOK_SETTIME,	.name = "settime" },
 };
 
-/* Names without the STA_ prefix, in bit order. */
-static const struct bit_name sta_names[] = {
-	{ STA_PLL,		"PLL" },
-	{ STA_PPSFREQ,		"PPSFREQ" },
-	{ STA_PPSTIME,		"PPSTIME" },
-	{ STA_FLL,		"FLL" },
-	{ STA_INS,		"INS" },
-	{ STA_DEL,		"DEL" },
-	{ STA_UNSYNC,		"UNSYNC" },
-	{ STA_FREQHOLD,		"FREQHOLD" },
-	{ STA_PPSSIGNAL,	"PPSSIGNAL" },
-	{ STA_PPSJITTER,	"PPSJITTER" },
-	{ STA_PPSWANDER,	"PPSWANDER" },
-	{ STA_PPSERROR,		"PPSERROR" },
-	{ STA_CLOCKERR,		"CLOCKERR" },
-	{ STA_NANO,		"NANO" },
-	{ STA_MODE,		"MODE" },
-	{ STA_CLK,		"CLK" },
+static const struct bit_names hook_bits = BIT_NAMES(hook_names);
+
+/*
+ * adjtimex(2) modes, without the ADJ_ prefix. ADJ_OFFSET_SINGLESHOT is
+ * ADJ_OFFSET plus a bit of its own (adjtime(3) sets it), named here.
+ */
+static const struct bit_name adj_names[] = {
+	{ .bit = ADJ_OFFSET,		.name = "OFFSET" },
+	{ .bit = ADJ_FREQUENCY,		.name = "FREQUENCY" },
+	{ .bit = ADJ_MAXERROR,		.name = "MAXERROR" },
+	{ .bit = ADJ_ESTERROR,		.name = "ESTERROR" },
+	{ .bit = ADJ_STATUS,		.name = "STATUS" },
+	{ .bit = ADJ_TIMECONST,		.name = "TIMECONST" },
+	{ .bit = ADJ_TAI,		.name = "TAI" },
+	{ .bit = ADJ_SETOFFSET,		.name = "SETOFFSET" },
+	{ .bit = ADJ_MICRO,		.name = "MICRO" },
+	{ .bit = ADJ_NANO,		.name = "NANO" },
+	{ .bit = ADJ_TICK,		.name = "TICK" },
+	{ .bit = ADJ_OFFSET_SINGLESHOT & ~ADJ_OFFSET,
+	  .name = "SINGLESHOT" },
+};
+
+static const struct bit_names adj_bits = BIT_NAMES(adj_names);
+
+/* Why the bounded clock has its status (struct tsmon_time.flags). */
+static const struct bit_name time_flag_names[] = {
+	{ .bit = TSMON_TIME_NO_HOOK,	.name = "no_hook",
+	  .text = "no hook" },
+	{ .bit = TSMON_TIME_NO_CAPTURE,	.name = "no_capture",
+	  .text = "no capture" },
+	{ .bit = TSMON_TIME_NO_SYNC,	.name = "no_sync",
+	  .text = "no sync update" },
+	{ .bit = TSMON_TIME_UNSYNC,	.name = "unsync",
+	  .text = "unsynchronised" },
+	{ .bit = TSMON_TIME_STALE,	.name = "stale" },
+	{ .bit = TSMON_TIME_COOLDOWN,	.name = "cooldown" },
+	{ .bit = TSMON_TIME_UNBOUNDED,	.name = "unbounded" },
+	{ .bit = TSMON_TIME_HELD,	.name = "held" },
+};
+
+static const struct bit_names time_flag_bits = BIT_NAMES(time_flag_names);
+
+static const struct {
+	const char *name;	/* JSON */
+	const char *text;
+} clock_statuses[] = {
+	[TSMON_CLOCK_UNKNOWN]	   = { "unknown",	"UNKNOWN" },
+	[TSMON_CLOCK_SYNCHRONIZED] = { "synchronized",	"SYNCHRONIZED" },
+	[TSMON_CLOCK_FREE_RUNNING] = { "free_running",	"FREE_RUNNING" },
+	[TSMON_CLOCK_DISRUPTED]	   = { "disrupted",	"DISRUPTED" },
 };
 
 static const char *const leap_states[] = {
@@ -93,44 +127,50 @@ static const char *ago(char *buf, size_t len, const struct status *s,
 }
 
 /*
- * Text: the names of the set bits separated by spaces, "bitN" for bits
- * without a name, `none` when empty. JSON: the same names as an array.
+ * "1.25s ago" for a CLOCK_MONOTONIC instant, or the instant itself if it
+ * lies in the future, which is how a region file from another boot looks.
  */
-static void print_bits(const struct out *o, const char *key, uint32_t v,
-		       const struct bit_name *names, size_t n)
+static const char *when(char *buf, size_t len, const struct status *s,
+			uint64_t mono_ns)
 {
-	char unknown[16];
-	uint32_t rest = v;
-	bool first = true;
-	size_t i;
-	int bit;
+	char t[FMT_LEN];
 
-	if (o->j)
-		json_array_begin(o->j, key);
-	for (i = 0; i < n; i++) {
-		if (!(v & names[i].bit))
-			continue;
-		rest &= ~names[i].bit;
-		if (o->j)
-			json_string(o->j, NULL, names[i].name);
-		else
-			fprintf(o->f, "%s%s", first ? "" : " ", names[i].name);
-		first = false;
-	}
-	for (bit = 0; bit < 32; bit++) {
-		if (!(rest & (1U << bit)))
-			continue;
-		snprintf(unknown, sizeof(unknown), "bit%d", bit);
-		if (o->j)
-			json_string(o->j, NULL, unknown);
-		else
-			fprintf(o->f, "%s%s", first ? "" : " ", unknown);
-		first = false;
-	}
-	if (o->j)
-		json_array_end(o->j);
-	else if (first)
-		fputs("none", o->f);
+	if (mono_ns > s->now_mono)
+		snprintf(buf, len, "at mono %s",
+			 fmt_mono(t, sizeof(t), mono_ns));
+	else
+		snprintf(buf, len, "%s ago",
+			 fmt_span(t, sizeof(t), s->now_mono - mono_ns));
+	return buf;
+}
+
+/* JSON: v under key, or null when it is not known. */
+static void json_u64_or_null(struct json *j, const char *key, bool known,
+			     uint64_t v)
+{
+	if (known)
+		json_u64(j, key, v);
+	else
+		json_null(j, key);
+}
+
+static void json_s64_or_null(struct json *j, const char *key, bool known,
+			     int64_t v)
+{
+	if (known)
+		json_s64(j, key, v);
+	else
+		json_null(j, key);
+}
+
+/* "1.5 ms (1500000 ns)" */
+static const char *amount_ns(char *buf, size_t len, uint64_t ns)
+{
+	char a[FMT_LEN];
+
+	snprintf(buf, len, "%s (%" PRIu64 " ns)",
+		 fmt_amount(a, sizeof(a), ns), ns);
+	return buf;
 }
 
 static void show_instance(const struct out *o, const struct status *s)
@@ -170,7 +210,7 @@ static void show_hooks(const struct out *o, const struct status *s)
 
 	if (!o->j)
 		fprintf(o->f, "%-*s", LABEL_WIDTH, "hooks");
-	print_bits(o, "hooks", s->h.hooks, hook_names, ARRAY_SIZE(hook_names));
+	print_bits(o, "hooks", s->h.hooks, &hook_bits, " ");
 	if (o->j)
 		return;
 	for (i = 0; i < ARRAY_SIZE(hook_names); i++)
@@ -178,14 +218,13 @@ static void show_hooks(const struct out *o, const struct status *s)
 			missing |= hook_names[i].bit;
 	if (missing) {
 		fputs(" (not attached: ", o->f);
-		print_bits(o, NULL, missing, hook_names,
-			   ARRAY_SIZE(hook_names));
+		print_bits(o, NULL, missing, &hook_bits, " ");
 		fputc(')', o->f);
 	}
 	fputc('\n', o->f);
 }
 
-static void show_clock(const struct out *o, const struct status *s)
+static void show_clocksource(const struct out *o, const struct status *s)
 {
 	char cs[NAME_LEN];
 	int32_t tai = (int32_t)s->h.tai_offset;
@@ -241,7 +280,7 @@ static void show_leap(const struct out *o, const struct status *s)
 		     fmt_span(span, sizeof(span), s->now_real - at));
 }
 
-static void show_ntp(const struct out *o, const struct status *s)
+static void show_ntp_status(const struct out *o, const struct status *s)
 {
 	uint32_t st = s->h.ntp_status;
 
@@ -261,9 +300,136 @@ static void show_ntp(const struct out *o, const struct status *s)
 		fprintf(o->f, "%-*s0x%04" PRIx32 " ", LABEL_WIDTH,
 			"ntp status", st);
 	}
-	print_bits(o, "ntp_status_flags", st, sta_names, ARRAY_SIZE(sta_names));
+	print_bits(o, "ntp_status_flags", st, &sta_bits, " ");
 	if (!o->j)
 		fputc('\n', o->f);
+}
+
+/*
+ * The "ntp" object: every key is there, null when its value is unknown:
+ * all of them without the adjtimex hook, the values of the latest call
+ * before any call, and those of sync updates before enough of them.
+ */
+static void json_ntp(const struct out *o, const struct tsmon_health *h)
+{
+	struct json *j = o->j;
+	bool hook = h->hooks & TSMON_HOOK_ADJTIMEX;
+	bool captured = hook && h->ntp_captures;
+	bool synced = hook && h->ntp_syncs;
+	bool intervals = hook && h->ntp_syncs >= 2;
+
+	json_object_begin(j, "ntp");
+	if (hook && h->ntp_state != TSMON_NTP_STATE_UNKNOWN)
+		json_string(j, "state", ntp_state_name(h->ntp_state));
+	else
+		json_null(j, "state");
+	json_u64_or_null(j, "captures", hook, h->ntp_captures);
+	json_u64_or_null(j, "capture_mono_ns", captured,
+			 h->ntp_capture_mono_ns);
+	json_u64_or_null(j, "capture_modes", captured, h->ntp_capture_modes);
+	if (captured)
+		print_bits(o, "capture_mode_flags", h->ntp_capture_modes,
+			   &adj_bits, NULL);
+	else
+		json_null(j, "capture_mode_flags");
+	json_u64_or_null(j, "status", captured, h->ntp_status);
+	if (captured)
+		print_bits(o, "status_flags", h->ntp_status, &sta_bits, NULL);
+	else
+		json_null(j, "status_flags");
+	json_u64_or_null(j, "maxerror_ns", captured, h->ntp_maxerror_ns);
+	json_u64_or_null(j, "esterror_ns", captured, h->ntp_esterror_ns);
+	json_s64_or_null(j, "offset_ns", captured,
+			 (int64_t)h->ntp_offset_ns);
+	json_s64_or_null(j, "freq_ppb", captured, (int64_t)h->ntp_freq_ppb);
+	json_s64_or_null(j, "constant", captured, (int32_t)h->ntp_constant);
+	json_u64_or_null(j, "tick_us", captured, h->ntp_tick_us);
+	json_u64_or_null(j, "syncs", hook, h->ntp_syncs);
+	json_u64_or_null(j, "sync_mono_ns", synced, h->sync_mono_ns);
+	json_u64_or_null(j, "sync_maxerror_ns", synced, h->sync_maxerror_ns);
+	json_u64_or_null(j, "sync_esterror_ns", synced, h->sync_esterror_ns);
+	json_u64_or_null(j, "sync_interval_ns", intervals,
+			 h->sync_interval_ns);
+	json_u64_or_null(j, "sync_last_interval_ns", intervals,
+			 h->sync_last_interval_ns);
+	json_object_end(j);
+}
+
+static void text_ntp_capture(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+	char a[FMT_LEN], p[FMT_LEN];
+
+	line(o, "ntp captures", "%" PRIu64 ", last %s",
+	     (uint64_t)h->ntp_captures,
+	     when(a, sizeof(a), s, h->ntp_capture_mono_ns));
+	if (!h->ntp_capture_modes) {
+		line(o, "", "modes 0 (a read)");
+	} else {
+		fprintf(o->f, "%-*smodes 0x%04" PRIx32 ": ", LABEL_WIDTH, "",
+			h->ntp_capture_modes);
+		print_bits(o, NULL, h->ntp_capture_modes, &adj_bits, " ");
+		fputc('\n', o->f);
+	}
+	line(o, "ntp maxerror", "%s", amount_ns(a, sizeof(a),
+						h->ntp_maxerror_ns));
+	line(o, "ntp esterror", "%s", amount_ns(a, sizeof(a),
+						h->ntp_esterror_ns));
+	line(o, "ntp offset", "%s (%" PRId64 " ns)",
+	     fmt_delta(a, sizeof(a), (int64_t)h->ntp_offset_ns),
+	     (int64_t)h->ntp_offset_ns);
+	line(o, "ntp frequency", "%s ppm (%" PRId64 " ppb)",
+	     fmt_ppm(p, sizeof(p), (int64_t)h->ntp_freq_ppb),
+	     (int64_t)h->ntp_freq_ppb);
+	line(o, "ntp constant", "%" PRId32, (int32_t)h->ntp_constant);
+	line(o, "ntp tick", "%" PRIu32 " us", h->ntp_tick_us);
+}
+
+static void text_ntp_syncs(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+	char a[FMT_LEN], b[FMT_LEN];
+
+	if (!h->ntp_syncs) {
+		line(o, "sync updates", "none");
+		return;
+	}
+	line(o, "sync updates", "%" PRIu64 ", last %s",
+	     (uint64_t)h->ntp_syncs,
+	     when(a, sizeof(a), s, h->sync_mono_ns));
+	line(o, "", "maxerror %s, esterror %s",
+	     amount_ns(a, sizeof(a), h->sync_maxerror_ns),
+	     amount_ns(b, sizeof(b), h->sync_esterror_ns));
+	if (h->ntp_syncs < 2)
+		line(o, "", "interval unknown (one update so far)");
+	else
+		line(o, "", "interval %s (longest of the last 8), last %s",
+		     fmt_span(a, sizeof(a), h->sync_interval_ns),
+		     fmt_span(b, sizeof(b), h->sync_last_interval_ns));
+}
+
+/*
+ * What the kernel's NTP state was at the latest adjtimex call, and what
+ * the daemon last reported through it (sync updates).
+ */
+static void show_ntp(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+
+	show_ntp_status(o, s);
+	if (o->j) {
+		json_ntp(o, h);
+		return;
+	}
+	if (!(h->hooks & TSMON_HOOK_ADJTIMEX))
+		return;
+	line(o, "ntp state", "%s (%s)", ntp_state_name(h->ntp_state),
+	     ntp_state_desc(h->ntp_state));
+	if (h->ntp_captures)
+		text_ntp_capture(o, s);
+	else
+		line(o, "ntp captures", "0");
+	text_ntp_syncs(o, s);
 }
 
 static void show_last_step(const struct out *o, const struct status *s)
@@ -297,6 +463,41 @@ static void show_last_step(const struct out *o, const struct status *s)
 	line(o, "", "delta %s (%" PRId64 " ns), reason %s",
 	     fmt_delta(d, sizeof(d), delta), delta,
 	     step_reason_name(h->last_step_reason));
+}
+
+/* The last event after which the clock cannot be trusted for a while. */
+static void show_disruption(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+	char a[FMT_LEN];
+	const char *name;
+	bool known;
+
+	known = !tsmon_event_type_name(h->disrupt_type, &name);
+	if (!known)
+		name = "unknown";
+	if (o->j) {
+		if (!h->disrupt_mono_ns) {
+			json_null(o->j, "disruption");
+			return;
+		}
+		json_object_begin(o->j, "disruption");
+		json_string(o->j, "type", name);
+		if (!known)
+			json_u64(o->j, "type_id", h->disrupt_type);
+		json_u64(o->j, "mono_ns", h->disrupt_mono_ns);
+		json_object_end(o->j);
+		return;
+	}
+	if (!h->disrupt_mono_ns)
+		line(o, "last disruption", "none");
+	else if (known)
+		line(o, "last disruption", "%s, %s", name,
+		     when(a, sizeof(a), s, h->disrupt_mono_ns));
+	else
+		line(o, "last disruption", "type %" PRIu32 ", %s",
+		     h->disrupt_type,
+		     when(a, sizeof(a), s, h->disrupt_mono_ns));
 }
 
 static void show_freq(const struct out *o, const struct status *s)
@@ -368,17 +569,76 @@ static void show_updated(const struct out *o, const struct status *s)
 		     ago(a, sizeof(a), s, s->h.update_mono_ns));
 }
 
+/*
+ * The bounded read of CLOCK_REALTIME (tsmon_now()) and the model it was
+ * made with: what a program using libtsmon would get at this instant.
+ */
+static void show_bounded(const struct out *o, const struct status *s)
+{
+	const struct tsmon_time *t = &s->time;
+	bool bounded = !(t->flags & TSMON_TIME_UNBOUNDED);
+	bool known = t->status < ARRAY_SIZE(clock_statuses);
+	char a[FMT_LEN], b[FMT_LEN];
+
+	if (o->j) {
+		json_s64(o->j, "offs_real_ns", (int64_t)s->h.offs_real_ns);
+		json_object_begin(o->j, "clock");
+		json_string(o->j, "status", known ?
+			    clock_statuses[t->status].name : "unknown");
+		print_bits(o, "flags", t->flags, &time_flag_bits, NULL);
+		json_u64(o->j, "real_ns", t->real_ns);
+		json_u64(o->j, "mono_ns", t->mono_ns);
+		json_u64_or_null(o->j, "bound_ns", bounded, t->bound_ns);
+		json_u64_or_null(o->j, "earliest_ns", bounded, t->earliest_ns);
+		json_u64_or_null(o->j, "latest_ns", bounded, t->latest_ns);
+		json_u64_or_null(o->j, "sync_age_ns",
+				 t->sync_age_ns != UINT64_MAX, t->sync_age_ns);
+		json_u64(o->j, "drift_ppb", s->drift_ppb);
+		json_u64(o->j, "cooldown_ns", s->cooldown_ns);
+		json_object_end(o->j);
+		return;
+	}
+	line(o, "real - mono", "%s",
+	     fmt_step(a, sizeof(a), (int64_t)s->h.offs_real_ns));
+	if (known)
+		fprintf(o->f, "%-*s%s", LABEL_WIDTH, "clock",
+			clock_statuses[t->status].text);
+	else
+		fprintf(o->f, "%-*sstatus %" PRIu32, LABEL_WIDTH, "clock",
+			t->status);
+	if (t->flags) {
+		fputs(" (", o->f);
+		print_bits(o, NULL, t->flags, &time_flag_bits, ", ");
+		fputc(')', o->f);
+	}
+	fputc('\n', o->f);
+	line(o, "", "drift %s ppm, cooldown %s",
+	     fmt_ppm(a, sizeof(a), (int64_t)s->drift_ppb),
+	     fmt_secs(b, sizeof(b), s->cooldown_ns));
+	if (bounded)
+		line(o, "bound", "+/-%s", amount_ns(a, sizeof(a), t->bound_ns));
+	else
+		line(o, "bound", "unbounded");
+	line(o, "real time", "%s", fmt_utc(a, sizeof(a), t->real_ns));
+	if (!bounded)
+		return;
+	line(o, "earliest", "%s", fmt_utc(a, sizeof(a), t->earliest_ns));
+	line(o, "latest", "%s", fmt_utc(a, sizeof(a), t->latest_ns));
+}
+
 static void (*const sections[])(const struct out *, const struct status *) = {
 	show_instance,
 	show_ring,
 	show_hooks,
-	show_clock,
+	show_clocksource,
 	show_leap,
 	show_ntp,
 	show_last_step,
+	show_disruption,
 	show_freq,
 	show_counts,
 	show_updated,
+	show_bounded,
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -389,7 +649,7 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static int read_status(const struct tsmon *t, struct status *s)
+static int read_status(struct tsmon *t, struct status *s)
 {
 	int ret;
 
@@ -408,58 +668,125 @@ static int read_status(const struct tsmon *t, struct status *s)
 		cli_error("status", "cannot read the ring head", ret);
 		return ret;
 	}
+	ret = tsmon_set_drift(t, s->drift_ppb);
+	if (!ret)
+		ret = tsmon_set_cooldown(t, s->cooldown_ns);
+	if (ret) {
+		cli_error("status", "cannot set the clock model", ret);
+		return ret;
+	}
+	ret = tsmon_now(t, &s->time);
+	if (ret) {
+		cli_error("status", "cannot read the bounded clock", ret);
+		return ret;
+	}
+	/* every elapsed time shown refers to the instant of that read */
+	s->now_mono = s->time.mono_ns;
 	s->now_real = clock_ns(CLOCK_REALTIME);
-	s->now_mono = clock_ns(CLOCK_MONOTONIC);
 	return 0;
 }
 
 static void status_usage(FILE *f, bool full)
 {
-	fputs("Usage: tsmon status [--json]\n", f);
+	fputs("Usage: tsmon status [--json] [--drift PPB|kernel] "
+	      "[--cooldown SECONDS]\n", f);
 	if (!full) {
 		fputs("Try 'tsmon status --help' for more information.\n", f);
 		return;
 	}
-	fputs("\nShow the clock health block kept by the tsmon module.\n"
+	fputs("\nShow the clock health block kept by the tsmon module, and "
+	      "the error bound of\nCLOCK_REALTIME it implies.\n"
 	      "\nOptions:\n"
-	      "  -j, --json  print one JSON object\n"
-	      "  -h, --help  print this help and exit\n", f);
+	      "  -j, --json              print one JSON object\n"
+	      "      --drift PPB|kernel  frequency error assumed since the "
+	      "last sync update,\n"
+	      "                          in parts per billion (default "
+	      "50000), or 'kernel'\n"
+	      "                          for the kernel's 500 ppm\n"
+	      "      --cooldown SECONDS  how long a disruption makes the "
+	      "clock DISRUPTED\n"
+	      "                          (default 5)\n"
+	      "  -h, --help              print this help and exit\n", f);
 }
 
-int cmd_status(const struct cli *cli, int argc, char **argv)
+/*
+ * Returns true when the command is over before it began (--help or a usage
+ * error), with its exit status in *status.
+ */
+static bool parse_status_opts(int argc, char **argv, struct status *s,
+			      bool *json, int *status)
 {
+	enum { OPT_DRIFT = 256, OPT_COOLDOWN };
 	static const struct option opts[] = {
-		{ "json",	no_argument,	NULL, 'j' },
-		{ "help",	no_argument,	NULL, 'h' },
-		{ NULL,		0,		NULL, 0 },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "drift",	required_argument,	NULL, OPT_DRIFT },
+		{ "cooldown",	required_argument,	NULL, OPT_COOLDOWN },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
 	};
-	struct out o = { .f = stdout };
-	struct status s = { 0 };
-	struct tsmon *t;
-	struct json j;
-	bool json = false;
-	size_t i;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
+			break;
+		case OPT_DRIFT:
+			if (!strcmp(optarg, "kernel")) {
+				s->drift_ppb = TSMON_DRIFT_KERNEL_PPB;
+			} else if (parse_u64(optarg, &s->drift_ppb) ||
+				   s->drift_ppb > DRIFT_MAX_PPB) {
+				fprintf(stderr, "tsmon status: --drift needs "
+					"parts per billion from 0 to %llu or "
+					"'kernel', not '%s'\n",
+					DRIFT_MAX_PPB, optarg);
+				goto usage;
+			}
+			break;
+		case OPT_COOLDOWN:
+			if (parse_secs(optarg, &s->cooldown_ns)) {
+				fprintf(stderr, "tsmon status: --cooldown "
+					"needs seconds (such as 5 or 0.25), "
+					"not '%s'\n", optarg);
+				goto usage;
+			}
 			break;
 		case 'h':
 			status_usage(stdout, true);
-			return cli_finish_output(EXIT_OK);
+			*status = cli_finish_output(EXIT_OK);
+			return true;
 		default:
-			status_usage(stderr, false);
-			return EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tsmon status: unexpected argument '%s'\n",
 			argv[optind]);
-		status_usage(stderr, false);
-		return EXIT_USAGE;
+		goto usage;
 	}
+	return false;
+
+usage:
+	status_usage(stderr, false);
+	*status = EXIT_USAGE;
+	return true;
+}
+
+int cmd_status(const struct cli *cli, int argc, char **argv)
+{
+	struct status s = {
+		.drift_ppb = TSMON_DRIFT_DEFAULT_PPB,
+		.cooldown_ns = TSMON_COOLDOWN_DEFAULT_NS,
+	};
+	struct out o = { .f = stdout };
+	bool json = false;
+	struct tsmon *t;
+	struct json j;
+	size_t i;
+	int ret;
+
+	if (parse_status_opts(argc, argv, &s, &json, &ret))
+		return ret;
 
 	if (cli_open(cli, &t))
 		return EXIT_ERROR;

@@ -143,7 +143,9 @@ const char *fmt_span(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
-const char *fmt_delta(char *buf, size_t len, int64_t ns)
+/* An amount in the largest unit it reaches, after the given sign. */
+static const char *fmt_unit(char *buf, size_t len, const char *sign,
+			    uint64_t a)
 {
 	static const struct {
 		uint64_t unit;
@@ -155,15 +157,30 @@ const char *fmt_delta(char *buf, size_t len, int64_t ns)
 		{ 1000,		3, " us" },
 		{ 1,		0, " ns" },
 	};
-	uint64_t a = abs64(ns);
 	size_t i;
 
 	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++)
 		if (a >= units[i].unit)
 			break;
-	fmt_fixed(buf, len, ns < 0 ? "-" : ns > 0 ? "+" : "", a,
-		  units[i].unit, units[i].digits, true);
+	fmt_fixed(buf, len, sign, a, units[i].unit, units[i].digits, true);
 	strncat(buf, units[i].name, len - strlen(buf) - 1);
+	return buf;
+}
+
+const char *fmt_delta(char *buf, size_t len, int64_t ns)
+{
+	return fmt_unit(buf, len, ns < 0 ? "-" : ns > 0 ? "+" : "", abs64(ns));
+}
+
+const char *fmt_amount(char *buf, size_t len, uint64_t ns)
+{
+	return fmt_unit(buf, len, "", ns);
+}
+
+const char *fmt_error(char *buf, size_t len, uint64_t ns)
+{
+	fmt_fixed(buf, len, "", ns, NSEC_PER_SEC, ns % 1000 ? 9 : 6, false);
+	strncat(buf, "s", len - strlen(buf) - 1);
 	return buf;
 }
 

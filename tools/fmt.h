@@ -28,6 +28,13 @@ const char *fmt_secs(char *buf, size_t len, uint64_t ns);
 const char *fmt_span(char *buf, size_t len, uint64_t ns);
 /* -250 ms, +1.5 s: signed, in the largest fitting unit, 3 decimals at most */
 const char *fmt_delta(char *buf, size_t len, int64_t ns);
+/* 1.5 ms: like fmt_delta, without a sign */
+const char *fmt_amount(char *buf, size_t len, uint64_t ns);
+/*
+ * 16.000000s: an NTP error estimate in seconds, with the microseconds
+ * adjtimex(2) works in, or nanoseconds if the value has them
+ */
+const char *fmt_error(char *buf, size_t len, uint64_t ns);
 /* -12.345: parts per billion as parts per million */
 const char *fmt_ppm(char *buf, size_t len, int64_t ppb);
 

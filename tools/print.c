@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/timex.h>
 
 #include "fmt.h"
 #include "print.h"
@@ -21,6 +22,38 @@ static const char *const leap_directions[] = {
 	[TSMON_LEAP_DELETE]	= "delete",
 };
 
+static const struct {
+	const char *name;
+	const char *desc;
+} ntp_states[] = {
+	[TIME_OK]	= { "ok", "no leap second pending" },
+	[TIME_INS]	= { "ins", "leap second insertion at midnight UTC" },
+	[TIME_DEL]	= { "del", "leap second deletion at midnight UTC" },
+	[TIME_OOP]	= { "oop", "leap second in progress" },
+	[TIME_WAIT]	= { "wait", "leap second done, STA_INS/DEL still set" },
+};
+
+static const struct bit_name sta_names[] = {
+	{ .bit = STA_PLL,		.name = "PLL" },
+	{ .bit = STA_PPSFREQ,		.name = "PPSFREQ" },
+	{ .bit = STA_PPSTIME,		.name = "PPSTIME" },
+	{ .bit = STA_FLL,		.name = "FLL" },
+	{ .bit = STA_INS,		.name = "INS" },
+	{ .bit = STA_DEL,		.name = "DEL" },
+	{ .bit = STA_UNSYNC,		.name = "UNSYNC" },
+	{ .bit = STA_FREQHOLD,		.name = "FREQHOLD" },
+	{ .bit = STA_PPSSIGNAL,		.name = "PPSSIGNAL" },
+	{ .bit = STA_PPSJITTER,		.name = "PPSJITTER" },
+	{ .bit = STA_PPSWANDER,		.name = "PPSWANDER" },
+	{ .bit = STA_PPSERROR,		.name = "PPSERROR" },
+	{ .bit = STA_CLOCKERR,		.name = "CLOCKERR" },
+	{ .bit = STA_NANO,		.name = "NANO" },
+	{ .bit = STA_MODE,		.name = "MODE" },
+	{ .bit = STA_CLK,		.name = "CLK" },
+};
+
+const struct bit_names sta_bits = BIT_NAMES(sta_names);
+
 static const char *enum_name(const char *const *names, size_t n, uint32_t v)
 {
 	return v < n && names[v] ? names[v] : "unknown";
@@ -35,6 +68,80 @@ const char *leap_direction_name(uint32_t direction)
 {
 	return enum_name(leap_directions, ARRAY_SIZE(leap_directions),
 			 direction);
+}
+
+const char *ntp_state_name(uint32_t state)
+{
+	return state < ARRAY_SIZE(ntp_states) ? ntp_states[state].name :
+	       "unknown";
+}
+
+const char *ntp_state_desc(uint32_t state)
+{
+	if (state == TSMON_NTP_STATE_UNKNOWN)
+		return "no adjtimex call seen yet";
+	return state < ARRAY_SIZE(ntp_states) ? ntp_states[state].desc :
+	       "not a state this version knows";
+}
+
+/* The name of bit number bit of a word described by names. */
+static const char *bit_label(const struct bit_names *names, unsigned int bit,
+			     bool text, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < names->n; i++)
+		if (names->v[i].bit == 1U << bit)
+			return text && names->v[i].text ? names->v[i].text :
+			       names->v[i].name;
+	snprintf(buf, len, "bit%u", bit);
+	return buf;
+}
+
+void print_bits(const struct out *o, const char *key, uint32_t v,
+		const struct bit_names *names, const char *sep)
+{
+	const char *first = "";
+	unsigned int bit;
+	char buf[16];
+
+	if (o->j)
+		json_array_begin(o->j, key);
+	for (bit = 0; bit < 32; bit++) {
+		if (!(v & (1U << bit)))
+			continue;
+		if (o->j) {
+			json_string(o->j, NULL, bit_label(names, bit, false,
+							  buf, sizeof(buf)));
+		} else {
+			fprintf(o->f, "%s%s", first,
+				bit_label(names, bit, true, buf, sizeof(buf)));
+			first = sep;
+		}
+	}
+	if (o->j)
+		json_array_end(o->j);
+	else if (!v)
+		fputs("none", o->f);
+}
+
+/* " (+FLL -PLL)": the bits that changed from before to after, if any. */
+static void print_bit_changes(FILE *f, uint32_t before, uint32_t after,
+			      const struct bit_names *names)
+{
+	const char *sep = " (";
+	unsigned int bit;
+	char buf[16];
+
+	for (bit = 0; bit < 32; bit++) {
+		if (!((before ^ after) & (1U << bit)))
+			continue;
+		fprintf(f, "%s%c%s", sep, after & (1U << bit) ? '+' : '-',
+			bit_label(names, bit, true, buf, sizeof(buf)));
+		sep = " ";
+	}
+	if (before != after)
+		fputc(')', f);
 }
 
 void name_copy(char *dst, const void *src, size_t size, bool printable)
@@ -64,6 +171,10 @@ enum field_kind {
 	F_NAME_PAIR,	/* char[16] at off and off2: "tsc -> hpet" */
 	F_DURATION,	/* ns at off: "12.5s" */
 	F_COUNT,	/* plain count at off */
+	F_STA,		/* STA_* bits at off: "0x2041 [PLL UNSYNC NANO]" */
+	F_STA_PAIR,	/* STA_* bits at off, off2: "PLL -> PLL,FLL (+FLL)" */
+	F_ERROR,	/* NTP error estimate, ns at off: "16.000000s" */
+	F_STATE_PAIR,	/* time_state at off and off2: "ok -> ins" */
 };
 
 struct field {
@@ -73,6 +184,9 @@ struct field {
 	const char *label;	/* text label, separator included */
 	size_t off;
 	size_t off2;
+	/* F_STA, F_STA_PAIR: JSON keys of the bit names of off and off2 */
+	const char *names_key;
+	const char *names_key2;
 };
 
 #define REC_OFF(member)	offsetof(struct tsmon_record, member)
@@ -119,6 +233,33 @@ static const struct field event_fields[][FIELDS_MAX] = {
 	[TSMON_EVENT_LOST] = {
 		{ F_COUNT, "count", NULL, "count=",
 		  REC_OFF(lost.count), 0 },
+	},
+	[TSMON_EVENT_NTP_SYNC] = {
+		{ F_STA, "status", NULL, "status=",
+		  REC_OFF(ntp.status), 0, "status_flags" },
+		{ F_ERROR, "maxerror_ns", NULL, "maxerror=",
+		  REC_OFF(ntp.maxerror_ns), 0 },
+		{ F_ERROR, "esterror_ns", NULL, "esterror=",
+		  REC_OFF(ntp.esterror_ns), 0 },
+	},
+	[TSMON_EVENT_NTP_UNSYNC] = {
+		{ F_STA, "status", NULL, "status=",
+		  REC_OFF(ntp.status), 0, "status_flags" },
+		{ F_ERROR, "maxerror_ns", NULL, "maxerror=",
+		  REC_OFF(ntp.maxerror_ns), 0 },
+		{ F_ERROR, "esterror_ns", NULL, "esterror=",
+		  REC_OFF(ntp.esterror_ns), 0 },
+	},
+	[TSMON_EVENT_NTP_MODE] = {
+		{ F_STA_PAIR, "status_before", "status_after", "",
+		  REC_OFF(ntp_mode.status_before),
+		  REC_OFF(ntp_mode.status_after),
+		  "flags_before", "flags_after" },
+	},
+	[TSMON_EVENT_NTP_STATE] = {
+		{ F_STATE_PAIR, "state_before", "state_after", "",
+		  REC_OFF(ntp_state.state_before),
+		  REC_OFF(ntp_state.state_after) },
 	},
 };
 
@@ -218,6 +359,51 @@ static void print_field(const struct out *o, const struct field *fd,
 			json_u64(j, fd->key, u64);
 		else
 			fprintf(o->f, "%" PRIu64, u64);
+		break;
+	case F_STA:
+		u32 = rec_u32(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u32);
+		else
+			fprintf(o->f, "0x%04" PRIx32 " [", u32);
+		print_bits(o, fd->names_key, u32, &sta_bits, " ");
+		if (!j)
+			fputc(']', o->f);
+		break;
+	case F_STA_PAIR: {
+		uint32_t before = rec_u32(rec, fd->off);
+		uint32_t after = rec_u32(rec, fd->off2);
+
+		if (j) {
+			json_u64(j, fd->key, before);
+			json_u64(j, fd->key2, after);
+		}
+		print_bits(o, fd->names_key, before, &sta_bits, ",");
+		if (!j)
+			fputs(" -> ", o->f);
+		print_bits(o, fd->names_key2, after, &sta_bits, ",");
+		if (!j)
+			print_bit_changes(o->f, before, after, &sta_bits);
+		break;
+	}
+	case F_ERROR:
+		u64 = rec_u64(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u64);
+		else
+			fputs(fmt_error(a, sizeof(a), u64), o->f);
+		break;
+	case F_STATE_PAIR:
+		if (j) {
+			json_string(j, fd->key,
+				    ntp_state_name(rec_u32(rec, fd->off)));
+			json_string(j, fd->key2,
+				    ntp_state_name(rec_u32(rec, fd->off2)));
+		} else {
+			fprintf(o->f, "%s -> %s",
+				ntp_state_name(rec_u32(rec, fd->off)),
+				ntp_state_name(rec_u32(rec, fd->off2)));
+		}
 		break;
 	}
 }

@@ -27,6 +27,34 @@ struct out {
 
 const char *step_reason_name(uint32_t reason);
 const char *leap_direction_name(uint32_t direction);
+/* The kernel's time_state: "ok", "ins", "del", "oop", "wait", "unknown". */
+const char *ntp_state_name(uint32_t state);
+/* What that state means, for text output. */
+const char *ntp_state_desc(uint32_t state);
+
+/* Names of the bits of a flag word, listed in bit order. */
+struct bit_name {
+	uint32_t bit;
+	const char *name;	/* JSON, and text unless .text is set */
+	const char *text;	/* text, when it reads better than .name */
+};
+
+struct bit_names {
+	const struct bit_name *v;
+	size_t n;
+};
+
+#define BIT_NAMES(a)	{ (a), ARRAY_SIZE(a) }
+
+/* STA_* bits, named without the prefix: for status and ring records. */
+extern const struct bit_names sta_bits;
+
+/*
+ * The set bits of v: in JSON an array under key, in text their names
+ * joined by sep, or "none". A bit without a name is "bitN".
+ */
+void print_bits(const struct out *o, const char *key, uint32_t v,
+		const struct bit_names *names, const char *sep);
 
 /*
  * Copy a NUL-padded name of size bytes (at most NAME_LEN - 1) from the ABI

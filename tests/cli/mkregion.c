@@ -20,6 +20,14 @@
  *   -F PPB      frequency correction
  *   -m T:C:S    tk_mult, cs_mult, cs_shift
  *   -L DIR@NS   leap second pending: insert or delete, at REALTIME NS
+ *   -n KEY=VAL  set a health block field (repeatable), see health_keys[]:
+ *               state (ok, ins, del, oop, wait, unknown or a number),
+ *               captures, capture_mono, modes, maxerror, esterror, offset,
+ *               freq, constant, tick, syncs, sync_mono, sync_maxerror,
+ *               sync_esterror, sync_interval, sync_last_interval,
+ *               disrupt_mono, disrupt_type (a type name or number),
+ *               offs_real. A *_mono key also has an *_ago form: that many
+ *               ns before CLOCK_MONOTONIC now.
  *   -U MONO_NS  health block update time
  *   -X MAGIC    write this magic instead of TSMON_MAGIC
  *   -V N        write ABI version N
@@ -27,12 +35,20 @@
  *
  * EVENT is TYPE[,KEY=VALUE...][*COUNT]. TYPE is an event type name or a
  * number (for types newer than this tool). KEYs: mono, real (ns; by default
- * 10 ms apart, the last one 10 ms before now), delta, reason (name
- * or number), at, dir (insert, delete or a number), before, after, from,
- * to, sleep. Numbers are decimal or 0x hex; negative values are allowed.
+ * 10 ms apart, the last one 10 ms before now), ago (mono and real that many
+ * ns before now), delta, reason (name or number), at, dir (insert, delete
+ * or a number), before, after (TAI offsets; STA_* bits for ntp_mode; states
+ * as for -n state for ntp_state), from, to, sleep, status, maxerror,
+ * esterror. Numbers are decimal or 0x hex; negative values are allowed.
+ *
+ * Unless -n says otherwise, the health block starts as the module's does
+ * before any adjtimex call (state unknown) with REALTIME - MONOTONIC of
+ * this host now, and follows the events: NTP status and state, the last
+ * disruption and, for steps and leaps, REALTIME - MONOTONIC.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +73,10 @@ static const char *const type_names[] = {
 	[TSMON_EVENT_TAI_CHANGE]	= "tai_change",
 	[TSMON_EVENT_CLOCKSOURCE_CHANGE] = "clocksource_change",
 	[TSMON_EVENT_RESUME]		= "resume",
+	[TSMON_EVENT_NTP_SYNC]		= "ntp_sync",
+	[TSMON_EVENT_NTP_UNSYNC]	= "ntp_unsync",
+	[TSMON_EVENT_NTP_MODE]		= "ntp_mode",
+	[TSMON_EVENT_NTP_STATE]		= "ntp_state",
 };
 
 static const char *const reasons[] = {
@@ -69,6 +89,51 @@ static const char *const dirs[] = {
 	[TSMON_LEAP_INSERT]	= "insert",
 	[TSMON_LEAP_DELETE]	= "delete",
 };
+
+/* The kernel's time_state values (TIME_OK ... TIME_WAIT). */
+static const char *const states[] = { "ok", "ins", "del", "oop", "wait" };
+
+enum health_kind {
+	H_U32,
+	H_U64,
+	H_AGO,		/* a CLOCK_MONOTONIC field given as ns before now */
+	H_STATE,	/* a time_state name or number */
+	H_TYPE,		/* an event type name or number */
+};
+
+#define HOFF(f)		offsetof(struct tsmon_health, f)
+
+static const struct {
+	const char *key;
+	enum health_kind kind;
+	size_t off;
+} health_keys[] = {
+	{ "state",		H_STATE, HOFF(ntp_state) },
+	{ "captures",		H_U64, HOFF(ntp_captures) },
+	{ "capture_mono",	H_U64, HOFF(ntp_capture_mono_ns) },
+	{ "capture_ago",	H_AGO, HOFF(ntp_capture_mono_ns) },
+	{ "modes",		H_U32, HOFF(ntp_capture_modes) },
+	{ "maxerror",		H_U64, HOFF(ntp_maxerror_ns) },
+	{ "esterror",		H_U64, HOFF(ntp_esterror_ns) },
+	{ "offset",		H_U64, HOFF(ntp_offset_ns) },
+	{ "freq",		H_U64, HOFF(ntp_freq_ppb) },
+	{ "constant",		H_U32, HOFF(ntp_constant) },
+	{ "tick",		H_U32, HOFF(ntp_tick_us) },
+	{ "syncs",		H_U64, HOFF(ntp_syncs) },
+	{ "sync_mono",		H_U64, HOFF(sync_mono_ns) },
+	{ "sync_ago",		H_AGO, HOFF(sync_mono_ns) },
+	{ "sync_maxerror",	H_U64, HOFF(sync_maxerror_ns) },
+	{ "sync_esterror",	H_U64, HOFF(sync_esterror_ns) },
+	{ "sync_interval",	H_U64, HOFF(sync_interval_ns) },
+	{ "sync_last_interval",	H_U64, HOFF(sync_last_interval_ns) },
+	{ "disrupt_mono",	H_U64, HOFF(disrupt_mono_ns) },
+	{ "disrupt_ago",	H_AGO, HOFF(disrupt_mono_ns) },
+	{ "disrupt_type",	H_TYPE, HOFF(disrupt_type) },
+	{ "offs_real",		H_U64, HOFF(offs_real_ns) },
+};
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME when mkregion started. */
+static uint64_t start_mono, start_real;
 
 struct event {
 	struct tsmon_record rec;
@@ -116,6 +181,51 @@ static uint32_t lookup(const char *s, const char *const *names, size_t n)
 	return (uint32_t)num(s);
 }
 
+static uint32_t state_num(const char *s)
+{
+	if (!strcmp(s, "unknown"))
+		return TSMON_NTP_STATE_UNKNOWN;
+	return lookup(s, states, ARRAY_SIZE(states));
+}
+
+static void set_health(struct tsmon_health *h, char *arg)
+{
+	char *val = strchr(arg, '=');
+	unsigned char *field;
+	uint32_t v32;
+	uint64_t v;
+	size_t i;
+
+	if (!val)
+		die("expected KEY=VALUE, got", arg);
+	*val++ = '\0';
+	for (i = 0; i < ARRAY_SIZE(health_keys); i++)
+		if (!strcmp(arg, health_keys[i].key))
+			break;
+	if (i == ARRAY_SIZE(health_keys))
+		die("unknown health key", arg);
+	field = (unsigned char *)h + health_keys[i].off;
+	switch (health_keys[i].kind) {
+	case H_STATE:
+		v = state_num(val);
+		break;
+	case H_TYPE:
+		v = lookup(val, type_names, ARRAY_SIZE(type_names));
+		break;
+	case H_AGO:
+		v = start_mono - num(val);
+		break;
+	default:
+		v = num(val);
+	}
+	if (health_keys[i].kind == H_U64 || health_keys[i].kind == H_AGO) {
+		memcpy(field, &v, sizeof(v));
+	} else {
+		v32 = (uint32_t)v;
+		memcpy(field, &v32, sizeof(v32));
+	}
+}
+
 static void set_name(__u64 *words, size_t nwords, const char *s)
 {
 	size_t len = strlen(s);
@@ -131,7 +241,8 @@ static void parse_event(char *arg, struct event *ev)
 {
 	struct tsmon_record *r = &ev->rec;
 	char *star, *key, *val, *save = NULL;
-	int applied;
+	uint32_t *before, *after;
+	uint64_t ago;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->count = 1;
@@ -144,7 +255,23 @@ static void parse_event(char *arg, struct event *ev)
 	if (!key)
 		die("empty event", arg);
 	r->type = lookup(key, type_names, ARRAY_SIZE(type_names));
-	applied = r->type == TSMON_EVENT_LEAP_APPLIED;
+	switch (r->type) {
+	case TSMON_EVENT_LEAP_APPLIED:
+		before = &r->leap_applied.tai_before;
+		after = &r->leap_applied.tai_after;
+		break;
+	case TSMON_EVENT_NTP_MODE:
+		before = &r->ntp_mode.status_before;
+		after = &r->ntp_mode.status_after;
+		break;
+	case TSMON_EVENT_NTP_STATE:
+		before = &r->ntp_state.state_before;
+		after = &r->ntp_state.state_after;
+		break;
+	default:
+		before = &r->tai.tai_before;
+		after = &r->tai.tai_after;
+	}
 
 	while ((key = strtok_r(NULL, ",", &save))) {
 		val = strchr(key, '=');
@@ -157,6 +284,11 @@ static void parse_event(char *arg, struct event *ev)
 		} else if (!strcmp(key, "real")) {
 			r->real_ns = num(val);
 			ev->has_real = 1;
+		} else if (!strcmp(key, "ago")) {
+			ago = num(val);
+			r->mono_ns = start_mono - ago;
+			r->real_ns = start_real - ago;
+			ev->has_mono = ev->has_real = 1;
 		} else if (!strcmp(key, "delta")) {
 			r->step.delta_ns = num(val);
 		} else if (!strcmp(key, "reason")) {
@@ -165,21 +297,27 @@ static void parse_event(char *arg, struct event *ev)
 		} else if (!strcmp(key, "at")) {
 			r->leap.leap_real_ns = num(val);
 		} else if (!strcmp(key, "dir")) {
-			*(applied ? &r->leap_applied.direction :
-				    &r->leap.direction) =
+			*(r->type == TSMON_EVENT_LEAP_APPLIED ?
+			  &r->leap_applied.direction : &r->leap.direction) =
 				lookup(val, dirs, ARRAY_SIZE(dirs));
 		} else if (!strcmp(key, "before")) {
-			*(applied ? &r->leap_applied.tai_before :
-				    &r->tai.tai_before) = (uint32_t)num(val);
+			*before = r->type == TSMON_EVENT_NTP_STATE ?
+				  state_num(val) : (uint32_t)num(val);
 		} else if (!strcmp(key, "after")) {
-			*(applied ? &r->leap_applied.tai_after :
-				    &r->tai.tai_after) = (uint32_t)num(val);
+			*after = r->type == TSMON_EVENT_NTP_STATE ?
+				 state_num(val) : (uint32_t)num(val);
 		} else if (!strcmp(key, "from")) {
 			set_name(r->cs.from, TSMON_NAME_WORDS, val);
 		} else if (!strcmp(key, "to")) {
 			set_name(r->cs.to, TSMON_NAME_WORDS, val);
 		} else if (!strcmp(key, "sleep")) {
 			r->resume.sleep_ns = num(val);
+		} else if (!strcmp(key, "status")) {
+			r->ntp.status = num(val);
+		} else if (!strcmp(key, "maxerror")) {
+			r->ntp.maxerror_ns = num(val);
+		} else if (!strcmp(key, "esterror")) {
+			r->ntp.esterror_ns = num(val);
 		} else {
 			die("unknown key", key);
 		}
@@ -195,6 +333,17 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 
 	switch (r->type) {
 	case TSMON_EVENT_CLOCK_STEP:
+	case TSMON_EVENT_LEAP_APPLIED:
+	case TSMON_EVENT_RESUME:
+	case TSMON_EVENT_CLOCKSOURCE_CHANGE:
+		h->disrupt_mono_ns = r->mono_ns;
+		h->disrupt_type = r->type;
+		break;
+	}
+
+	switch (r->type) {
+	case TSMON_EVENT_CLOCK_STEP:
+		h->offs_real_ns += r->step.delta_ns;
 		h->last_step_seq = r->seq;
 		h->last_step_mono_ns = r->mono_ns;
 		h->last_step_real_ns = r->real_ns;
@@ -214,6 +363,10 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 		h->leap_state = TSMON_LEAP_NONE;
 		h->leap_real_ns = 0;
 		h->tai_offset = r->leap_applied.tai_after;
+		if (r->leap_applied.direction == TSMON_LEAP_INSERT)
+			h->offs_real_ns -= NSEC;
+		else if (r->leap_applied.direction == TSMON_LEAP_DELETE)
+			h->offs_real_ns += NSEC;
 		break;
 	case TSMON_EVENT_TAI_CHANGE:
 		h->tai_offset = r->tai.tai_after;
@@ -221,6 +374,16 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 	case TSMON_EVENT_CLOCKSOURCE_CHANGE:
 		memset(h->clocksource, 0, sizeof(h->clocksource));
 		memcpy(h->clocksource, r->cs.to, sizeof(r->cs.to));
+		break;
+	case TSMON_EVENT_NTP_SYNC:
+	case TSMON_EVENT_NTP_UNSYNC:
+		h->ntp_status = r->ntp.status;
+		break;
+	case TSMON_EVENT_NTP_MODE:
+		h->ntp_status = r->ntp_mode.status_after;
+		break;
+	case TSMON_EVENT_NTP_STATE:
+		h->ntp_state = r->ntp_state.state_after;
 		break;
 	}
 }
@@ -243,8 +406,7 @@ static void publish(struct region *r, struct tsmon_health *h,
 		    const struct event *evs, int nev)
 {
 	uint64_t total = total_count(evs, nev), i, k = 0;
-	uint64_t mono = now_ns(CLOCK_MONOTONIC);
-	uint64_t real = now_ns(CLOCK_REALTIME);
+	uint64_t mono = start_mono, real = start_real;
 	struct tsmon_record rec;
 	int e;
 
@@ -287,8 +449,9 @@ static void usage(void)
 {
 	fputs("usage: mkregion [-a] [-e N] [-i ID] [-H MASK] [-c NAME] "
 	      "[-T N] [-S N] [-F PPB]\n"
-	      "                [-m T:C:S] [-L DIR@NS] [-U MONO_NS] "
-	      "[-X MAGIC] [-V N] [-t BYTES]\n"
+	      "                [-m T:C:S] [-L DIR@NS] [-n KEY=VAL]... "
+	      "[-U MONO_NS]\n"
+	      "                [-X MAGIC] [-V N] [-t BYTES]\n"
 	      "                OUT [EVENT...]\n", stderr);
 	exit(2);
 }
@@ -304,9 +467,14 @@ int main(int argc, char **argv)
 	int append = 0, opt, nev, i, ret;
 	char *at, *out, *tmpl;
 
+	start_mono = now_ns(CLOCK_MONOTONIC);
+	start_real = now_ns(CLOCK_REALTIME);
 	memset(&h, 0, sizeof(h));
 	h.hooks = TSMON_HOOK_TIMEKEEPER;
-	while ((opt = getopt(argc, argv, "ae:i:H:c:T:S:F:m:L:U:X:V:t:")) >= 0) {
+	h.ntp_state = TSMON_NTP_STATE_UNKNOWN;
+	h.offs_real_ns = start_real - start_mono;
+	while ((opt = getopt(argc, argv,
+			     "ae:i:H:c:T:S:F:m:L:n:U:X:V:t:")) >= 0) {
 		switch (opt) {
 		case 'a':
 			append = 1;
@@ -346,6 +514,9 @@ int main(int argc, char **argv)
 				TSMON_LEAP_DELETE ? TSMON_LEAP_DELETE_PENDING :
 				TSMON_LEAP_INSERT_PENDING;
 			h.leap_real_ns = num(at);
+			break;
+		case 'n':
+			set_health(&h, optarg);
 			break;
 		case 'U':
 			update = num(optarg);

@@ -118,6 +118,22 @@ $2
 	fi
 }
 
+# expect_py DESC PYTHON: like expect_json, for checks that need no output
+expect_py()
+{
+	local msg
+
+	if msg=$(python3 -c "
+import os
+env = os.environ
+$2
+" 2>&1); then
+		ok "$1"
+	else
+		not_ok "$1" "$(tail -n 1 <<<"$msg")"
+	fi
+}
+
 now_ns()
 {
 	python3 -c 'import time; print(time.time_ns())'
@@ -138,6 +154,10 @@ expect_line "--help lists ring" "$out" '^  ring '
 run ring --help
 expect_rc "ring --help exits 0" 0
 expect_in "ring --help documents --follow" "$out" "--follow"
+run status --help
+expect_rc "status --help exits 0" 0
+expect_in "status --help documents --drift" "$out" "--drift PPB|kernel"
+expect_in "status --help documents --cooldown" "$out" "--cooldown SECONDS"
 
 # ---------------------------------------------------------------- usage
 
@@ -163,6 +183,18 @@ usage_case "status with an argument" -d "$R0" status extra
 usage_case "status unknown option" -d "$R0" status --frobnicate
 expect_in "unknown option is named" "$err" \
 	"tsmon status: unrecognized option '--frobnicate'"
+usage_case "status --drift not a number" -d "$R0" status --drift fast
+expect_in "bad --drift is named" "$err" "'fast'"
+usage_case "status --drift over 100%" -d "$R0" status --drift 1000000001
+usage_case "status --drift negative" -d "$R0" status --drift -1
+usage_case "status --cooldown negative" -d "$R0" status --cooldown -1
+usage_case "status --cooldown with a unit" -d "$R0" status --cooldown 5s
+usage_case "status --cooldown without digits after ." -d "$R0" \
+	status --cooldown 5.
+usage_case "status --cooldown below 1 ns" -d "$R0" \
+	status --cooldown 0.0000000001
+usage_case "status --cooldown overflowing" -d "$R0" \
+	status --cooldown 18446744074
 usage_case "ring --json with a value" -d "$R0" ring --json=1
 expect_in "option that takes no value is named" "$err" \
 	"tsmon ring: option '--json'"
@@ -174,7 +206,8 @@ usage_case "ring --type with an empty name" -d "$R0" ring --type clock_step,
 usage_case "ring --type unknown" -d "$R0" ring --type clock_step,bogus
 expect_in "unknown type is named" "$err" "'bogus'"
 for t in clock_step leap_armed leap_disarmed leap_applied tai_change \
-	 clocksource_change resume lost; do
+	 clocksource_change resume lost ntp_sync ntp_unsync ntp_mode \
+	 ntp_state; do
 	expect_in "unknown type error lists $t" "$err" " $t"
 done
 
@@ -232,7 +265,27 @@ assert s["leap_state"] == "none" and s["leap_real_ns"] == 0
 assert s["clocksource"] is None
 assert s["hooks"] == ["timekeeper"]
 assert s["ntp_status"] is None and s["ntp_status_flags"] is None
-assert all(v == 0 for v in s["event_counts"].values())'
+assert all(v == 0 for v in s["event_counts"].values())
+# no adjtimex hook: nothing about NTP is known, not even a count
+assert set(s["ntp"].values()) == {None}, s["ntp"]
+assert s["disruption"] is None
+c = s["clock"]
+assert c["status"] == "unknown", c
+assert c["flags"] == ["no_hook", "no_capture", "no_sync", "unbounded"], c
+assert c["bound_ns"] is None and c["sync_age_ns"] is None, c
+assert c["earliest_ns"] is None and c["latest_ns"] is None, c
+assert c["real_ns"] - c["mono_ns"] == s["offs_real_ns"], c
+assert c["drift_ppb"] == 50000 and c["cooldown_ns"] == 5000000000, c'
+run -d "$R0" status
+expect_line "empty region: clock status and why" "$out" \
+	'^clock +UNKNOWN \(no hook, no capture, no sync update, unbounded\)$'
+expect_line "empty region: unbounded" "$out" '^bound +unbounded$'
+if grep -qE '^(earliest|latest) ' <<<"$out"; then
+	not_ok "empty region: no earliest/latest without a bound" "$out"
+else
+	ok "empty region: no earliest/latest without a bound"
+fi
+expect_line "empty region: no disruption" "$out" '^last disruption +none$'
 run -d "$R0" ring
 expect_rc "empty region: ring exits 0" 0
 [ -z "$out" ] && ok "empty region: ring prints nothing" ||
@@ -241,16 +294,18 @@ expect_rc "empty region: ring exits 0" 0
 # ---------------------------------------------------------------- status
 
 # A region in which every event type appears once, and the health block
-# both follows them (clocksource, TAI, last step, pending leap) and carries
-# values given directly (hooks, NTP status, frequency, multipliers).
+# both follows them (clocksource, TAI, last step, pending leap, NTP status
+# and state, last disruption, REALTIME - MONOTONIC) and carries values
+# given directly (hooks, frequency, multipliers).
 export INSTANCE=18364758544493064720	# > 2^63: must survive exactly
 export LEAP_INS=1798761600000000000	# 2027-01-01T00:00:00Z
 export LEAP_DEL=1798761599000000000	# 2026-12-31T23:59:59Z
 export STEP_REAL=1798761600123456789
 export STA=$((0x0001 | 0x0040 | 0x2000))	# PLL UNSYNC NANO
+export OFFS=1000000000000000000
 R1=$TMP/all.bin
-mkregion -i "$INSTANCE" -H 7 -c tsc -T 36 -S "$STA" -F -12345 \
-	-m 4194253:4194304:22 "$R1" \
+mkregion -i "$INSTANCE" -H 7 -c tsc -T 36 -S 0x41 -F -12345 \
+	-m 4194253:4194304:22 -n state=ok -n offs_real=$OFFS "$R1" \
 	clocksource_change,from=tsc,to=hpet \
 	tai_change,before=36,after=37 \
 	leap_armed,at=$LEAP_INS,dir=insert \
@@ -259,7 +314,11 @@ mkregion -i "$INSTANCE" -H 7 -c tsc -T 36 -S "$STA" -F -12345 \
 	leap_disarmed,at=$LEAP_INS,dir=insert \
 	leap_applied,dir=insert,before=37,after=38 \
 	leap_armed,at=$LEAP_DEL,dir=delete \
-	42,mono=5,real=6
+	42,mono=5,real=6 \
+	ntp_mode,before=0x41,after=0x2041 \
+	ntp_sync,status=0x2001,maxerror=1500000,esterror=12000 \
+	ntp_state,before=ok,after=ins \
+	ntp_unsync,status=$STA,maxerror=16000000000,esterror=16000000000
 
 run -d "$R1" status
 expect_rc "status exits 0" 0
@@ -268,7 +327,7 @@ expect_line "status: instance in hex" "$out" \
 expect_line "status: load time in UTC with ns" "$out" \
 	'^loaded at +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z'
 expect_line "status: ring and head" "$out" \
-	'^ring +64 entries of 64 bytes, head 9$'
+	'^ring +64 entries of 64 bytes, head 13$'
 expect_line "status: hooks" "$out" '^hooks +timekeeper adjtimex settime$'
 expect_line "status: clocksource follows the last change" "$out" \
 	'^clocksource +hpet$'
@@ -277,6 +336,14 @@ expect_line "status: pending deletion labelled 23:59:59" "$out" \
 	'^leap second +deletion pending at 2026-12-31T23:59:59Z \((in|.* ago)'
 expect_line "status: NTP bits decoded" "$out" \
 	'^ntp status +0x2041 PLL UNSYNC NANO$'
+expect_line "status: NTP state follows ntp_state records" "$out" \
+	'^ntp state +ins \(leap second insertion at midnight UTC\)$'
+expect_line "status: no adjtimex call counted" "$out" '^ntp captures +0$'
+expect_line "status: no sync update" "$out" '^sync updates +none$'
+expect_line "status: last disruption is the leap" "$out" \
+	'^last disruption +leap_applied, [0-9.]+s ago$'
+expect_line "status: REALTIME - MONOTONIC after a step and a leap" "$out" \
+	'^real - mono +\+999999998\.750000000s$'
 expect_line "status: last step time, seq" "$out" \
 	'^last step +2027-01-01T00:00:00\.123456789Z.*, seq 4$'
 expect_line "status: last step delta" "$out" \
@@ -295,7 +362,7 @@ expect_json "status --json: one object with the region's values" '
 assert s["abi_version"] == 1
 assert s["instance_id"] == int(env["INSTANCE"]), s["instance_id"]
 assert s["ring_entries"] == 64 and s["record_size"] == 64
-assert s["head"] == 9
+assert s["head"] == 13
 assert s["hooks"] == ["timekeeper", "adjtimex", "settime"]
 assert s["clocksource"] == "hpet"
 assert s["tai_offset"] == 38
@@ -310,7 +377,17 @@ assert s["freq_ppb"] == -12345
 assert (s["tk_mult"], s["cs_mult"], s["cs_shift"]) == (4194253, 4194304, 22)
 assert s["event_counts"] == {"clock_step": 1, "leap_armed": 2,
 	"leap_disarmed": 1, "leap_applied": 1, "tai_change": 1,
-	"clocksource_change": 1, "resume": 1}, s["event_counts"]
+	"clocksource_change": 1, "resume": 1, "ntp_sync": 1, "ntp_unsync": 1,
+	"ntp_mode": 1, "ntp_state": 1}, s["event_counts"]
+n = s["ntp"]
+assert n["state"] == "ins" and n["captures"] == 0 and n["syncs"] == 0, n
+assert {k for k, v in n.items() if v is not None} == \
+	{"state", "captures", "syncs"}, n
+assert s["disruption"]["type"] == "leap_applied", s["disruption"]
+# -250 ms step, then an inserted second
+assert s["offs_real_ns"] == int(env["OFFS"]) - 1250000000, s["offs_real_ns"]
+c = s["clock"]
+assert c["real_ns"] - c["mono_ns"] == s["offs_real_ns"], c
 assert s["load_real_ns"] > 0 and s["load_mono_ns"] > 0
 for k, v in s.items():
 	assert not isinstance(v, float), k'
@@ -335,14 +412,38 @@ mkregion -H 1 -S 0x2001 "$TMP/noadj.bin"
 run -d "$TMP/noadj.bin" status
 expect_line "status: NTP bits unknown without the adjtimex hook" "$out" \
 	'^ntp status +unknown \(adjtimex hook not attached\)$'
+if grep -qE '^(ntp state|ntp captures|sync updates) ' <<<"$out"; then
+	not_ok "status: no NTP details without the adjtimex hook" "$out"
+else
+	ok "status: no NTP details without the adjtimex hook"
+fi
 expect_line "status: missing hooks named" "$out" \
 	'^hooks +timekeeper \(not attached: adjtimex settime\)$'
+
+# The keys of status --json are a stable interface: all of them, in order.
+run -d "$R1" status --json
+expect_json "status --json: top-level keys" '
+(s,) = recs
+assert list(s) == ["abi_version", "instance_id", "load_real_ns",
+	"load_mono_ns", "ring_entries", "record_size", "head", "hooks",
+	"clocksource", "tai_offset", "leap_state", "leap_real_ns",
+	"ntp_status", "ntp_status_flags", "ntp", "last_step", "disruption",
+	"freq_ppb", "tk_mult", "cs_mult", "cs_shift", "event_counts",
+	"update_mono_ns", "offs_real_ns", "clock"], list(s)
+assert list(s["ntp"]) == ["state", "captures", "capture_mono_ns",
+	"capture_modes", "capture_mode_flags", "status", "status_flags",
+	"maxerror_ns", "esterror_ns", "offset_ns", "freq_ppb", "constant",
+	"tick_us", "syncs", "sync_mono_ns", "sync_maxerror_ns",
+	"sync_esterror_ns", "sync_interval_ns", "sync_last_interval_ns"]
+assert list(s["clock"]) == ["status", "flags", "real_ns", "mono_ns",
+	"bound_ns", "earliest_ns", "latest_ns", "sync_age_ns", "drift_ppb",
+	"cooldown_ns"]'
 
 # ---------------------------------------------------------------- ring
 
 run -d "$R1" ring
 expect_rc "ring exits 0" 0
-[ "$(wc -l <<<"$out")" -eq 9 ] && ok "ring: one line per record" ||
+[ "$(wc -l <<<"$out")" -eq 13 ] && ok "ring: one line per record" ||
 	not_ok "ring: one line per record" "$out"
 expect_line "ring: clock_step" "$out" \
 	'^ +4  2027-01-01T00:00:00\.123456789Z +[0-9]+\.[0-9]{9}  clock_step +delta=-0\.250000000s \(-250000000 ns\) reason=setoffset$'
@@ -360,6 +461,13 @@ expect_line "ring: clocksource_change" "$out" \
 expect_line "ring: resume" "$out" ' resume +slept 12\.5s$'
 expect_line "ring: unknown type" "$out" \
 	'^ +9  1970-01-01T00:00:00\.000000006Z +0\.000000005  unknown +type_id=42$'
+expect_line "ring: ntp_mode with the bits that changed" "$out" \
+	'^ +10  [0-9T:.Z-]+ +[0-9.]+  ntp_mode +PLL,UNSYNC -> PLL,UNSYNC,NANO \(\+NANO\)$'
+expect_line "ring: ntp_sync" "$out" \
+	' ntp_sync +status=0x2001 \[PLL NANO\] maxerror=0\.001500s esterror=0\.000012s$'
+expect_line "ring: ntp_state" "$out" ' ntp_state +ok -> ins$'
+expect_line "ring: ntp_unsync" "$out" \
+	' ntp_unsync +status=0x2041 \[PLL UNSYNC NANO\] maxerror=16\.000000s esterror=16\.000000s$'
 
 run -d "$R1" ring --json
 expect_rc "ring --json exits 0" 0
@@ -379,6 +487,15 @@ want = [
 	{"type": "leap_armed", "leap_real_ns": int(env["LEAP_DEL"]),
 	 "direction": "delete"},
 	{"type": "unknown", "type_id": 42, "mono_ns": 5, "real_ns": 6},
+	{"type": "ntp_mode", "status_before": 0x41, "status_after": 0x2041,
+	 "flags_before": ["PLL", "UNSYNC"],
+	 "flags_after": ["PLL", "UNSYNC", "NANO"]},
+	{"type": "ntp_sync", "status": 0x2001, "status_flags": ["PLL", "NANO"],
+	 "maxerror_ns": 1500000, "esterror_ns": 12000},
+	{"type": "ntp_state", "state_before": "ok", "state_after": "ins"},
+	{"type": "ntp_unsync", "status": int(env["STA"]),
+	 "status_flags": ["PLL", "UNSYNC", "NANO"],
+	 "maxerror_ns": 16000000000, "esterror_ns": 16000000000},
 ]
 assert len(recs) == len(want), len(recs)
 for i, (r, w) in enumerate(zip(recs, want)):
@@ -402,7 +519,276 @@ assert s["last_step"]["seq"] == steps[-1]["seq"]
 assert s["last_step"]["mono_ns"] == steps[-1]["mono_ns"]
 for name, n in s["event_counts"].items():
 	assert n == sum(r["type"] == name for r in ring), name
-assert s["head"] == ring[-1]["seq"]'
+assert s["head"] == ring[-1]["seq"]
+kinds = {"clock_step", "leap_applied", "resume", "clocksource_change"}
+last = [r for r in ring if r["type"] in kinds][-1]
+assert s["disruption"] == {"type": last["type"], "mono_ns": last["mono_ns"]}
+ntp = [r for r in ring if r["type"] in ("ntp_sync", "ntp_unsync")]
+assert s["ntp_status"] == ntp[-1]["status"]
+assert s["ntp_status_flags"] == ntp[-1]["status_flags"]
+states = [r for r in ring if r["type"] == "ntp_state"]
+assert s["ntp"]["state"] == states[-1]["state_after"]'
+
+# Values without a name: time_state beyond TIME_WAIT or never seen, STA_*
+# bits above STA_CLK.
+mkregion "$TMP/odd.bin" ntp_state,before=unknown,after=7 \
+	ntp_mode,before=0x1,after=0x10001 ntp_mode,before=0,after=0
+run -d "$TMP/odd.bin" ring --json
+expect_json "ring --json: unnamed states and bits" '
+a, b, c = recs
+assert (a["state_before"], a["state_after"]) == ("unknown", "unknown"), a
+assert b["flags_before"] == ["PLL"], b
+assert b["flags_after"] == ["PLL", "bit16"], b
+assert c["flags_before"] == [] and c["flags_after"] == [], c'
+run -d "$TMP/odd.bin" ring
+expect_line "ring: unnamed states" "$out" ' ntp_state +unknown -> unknown$'
+expect_line "ring: unnamed STA bit" "$out" \
+	' ntp_mode +PLL -> PLL,bit16 \(\+bit16\)$'
+expect_line "ring: ntp_mode without a change" "$out" \
+	' ntp_mode +none -> none$'
+run -d "$R1" ring --json --type ntp_sync,ntp_unsync
+expect_json "ring --type with NTP types" '
+assert [r["seq"] for r in recs] == [11, 13], recs'
+
+# ---------------------------------------------------------------- NTP and clock
+
+# now_mono: CLOCK_MONOTONIC, which python reads with the same clock_gettime
+# tsmon and mkregion use.
+now_mono()
+{
+	python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'
+}
+
+# An adjtimex call 1.25 s ago that was a sync update 1 s ago (the daemon
+# reports a measurement every 64 s); the last step 20 s ago, before it.
+export MAXERR=1500000
+NTP_ARGS=(-H 7 -S 0x2001 -n state=ok -n captures=57
+	-n capture_ago=1250000000 -n modes=0x201f -n maxerror=2500000
+	-n esterror=12000 -n offset=-25500 -n freq=-12345 -n constant=7
+	-n tick=10000 -n syncs=42 -n sync_ago=1000000000
+	-n sync_maxerror=$MAXERR -n sync_esterror=11000
+	-n sync_interval=64000000000 -n sync_last_interval=63000000000)
+R6=$TMP/ntp.bin
+export T0=$(now_mono)
+mkregion "${NTP_ARGS[@]}" "$R6" clock_step,delta=5,ago=20000000000
+run -d "$R6" status --json
+export T1=$(now_mono)
+expect_rc "synchronized: status --json exits 0" 0
+expect_json "synchronized: the NTP state as captured" '
+(s,) = recs
+n = s["ntp"]
+want = {"state": "ok", "captures": 57, "capture_modes": 0x201f,
+	"capture_mode_flags": ["OFFSET", "FREQUENCY", "MAXERROR", "ESTERROR",
+			       "STATUS", "NANO"],
+	"status": 0x2001, "status_flags": ["PLL", "NANO"],
+	"maxerror_ns": 2500000, "esterror_ns": 12000, "offset_ns": -25500,
+	"freq_ppb": -12345, "constant": 7, "tick_us": 10000, "syncs": 42,
+	"sync_maxerror_ns": int(env["MAXERR"]), "sync_esterror_ns": 11000,
+	"sync_interval_ns": 64000000000, "sync_last_interval_ns": 63000000000}
+for k, v in want.items():
+	assert n[k] == v, (k, n[k])
+t0, t1 = int(env["T0"]), int(env["T1"])
+assert t0 - 1250000000 <= n["capture_mono_ns"] <= t1 - 1250000000, n
+assert t0 - 1000000000 <= n["sync_mono_ns"] <= t1 - 1000000000, n
+assert n["capture_mono_ns"] + 250000000 == n["sync_mono_ns"], n'
+
+# The bound grows from the reported maxerror at 50 ppm over the time since
+# the sync update. That age is 1 s plus however long passed between
+# mkregion reading CLOCK_MONOTONIC and tsmon reading it, and both reads lie
+# between T0 and T1: so the age is known to within T1 - T0 with no guessed
+# tolerance, and the bound must follow from it exactly (rounded down).
+CLOCK_CHECK='
+(s,) = recs
+c = s["clock"]
+t0, t1 = int(env["T0"]), int(env["T1"])
+drift = int(env["DRIFT"])
+assert c["status"] == "synchronized" and c["flags"] == [], c
+assert t0 <= c["mono_ns"] <= t1, c
+assert 1000000000 <= c["sync_age_ns"] <= 1000000000 + t1 - t0, c
+assert c["mono_ns"] - c["sync_age_ns"] == s["ntp"]["sync_mono_ns"], c
+assert c["drift_ppb"] == drift, c
+assert c["bound_ns"] == int(env["MAXERR"]) + c["sync_age_ns"] * drift // 10**9, c
+assert c["earliest_ns"] == c["real_ns"] - c["bound_ns"], c
+assert c["latest_ns"] == c["real_ns"] + c["bound_ns"], c
+assert c["real_ns"] - c["mono_ns"] == s["offs_real_ns"], c'
+DRIFT=50000 expect_json "synchronized: bound at the default 50 ppm" \
+	"$CLOCK_CHECK"
+export T0=$(now_mono)
+mkregion "${NTP_ARGS[@]}" "$R6"
+run -d "$R6" status --json --drift kernel
+export T1=$(now_mono)
+DRIFT=500000 expect_json "synchronized: --drift kernel is 500 ppm" \
+	"$CLOCK_CHECK"
+run -d "$R6" status --json --drift 0
+expect_json "synchronized: --drift 0" '
+(s,) = recs
+c = s["clock"]
+assert c["bound_ns"] == int(env["MAXERR"]) and c["drift_ppb"] == 0, c'
+run -d "$R6" status --json --drift 1000000000
+expect_json "synchronized: --drift 1000000000 (100%) accepted" '
+(s,) = recs
+c = s["clock"]
+assert c["bound_ns"] == int(env["MAXERR"]) + c["sync_age_ns"], c'
+
+run -d "$R6" status --drift 0
+expect_line "text: NTP state" "$out" \
+	'^ntp state +ok \(no leap second pending\)$'
+expect_line "text: captures and the age of the last" "$out" \
+	'^ntp captures +57, last [0-9.]+s ago$'
+expect_line "text: modes of the last call" "$out" \
+	'^ +modes 0x201f: OFFSET FREQUENCY MAXERROR ESTERROR STATUS NANO$'
+expect_line "text: maxerror" "$out" '^ntp maxerror +2\.5 ms \(2500000 ns\)$'
+expect_line "text: esterror" "$out" '^ntp esterror +12 us \(12000 ns\)$'
+expect_line "text: offset" "$out" '^ntp offset +-25\.5 us \(-25500 ns\)$'
+expect_line "text: frequency" "$out" \
+	'^ntp frequency +-12\.345 ppm \(-12345 ppb\)$'
+expect_line "text: time constant" "$out" '^ntp constant +7$'
+expect_line "text: tick" "$out" '^ntp tick +10000 us$'
+expect_line "text: sync updates" "$out" '^sync updates +42, last [0-9.]+s ago$'
+expect_line "text: sync update errors" "$out" \
+	'^ +maxerror 1\.5 ms \(1500000 ns\), esterror 11 us \(11000 ns\)$'
+expect_line "text: sync intervals" "$out" \
+	'^ +interval 1m 4s \(longest of the last 8\), last 1m 3s$'
+expect_line "text: clock synchronized" "$out" '^clock +SYNCHRONIZED$'
+expect_line "text: clock model" "$out" \
+	'^ +drift 0\.000 ppm, cooldown 5s$'
+expect_line "text: bound" "$out" '^bound +\+/-1\.5 ms \(1500000 ns\)$'
+expect_line "text: real time" "$out" \
+	'^real time +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$'
+export STATUS_TEXT=$out
+expect_py "text: earliest and latest are real time -/+ the bound" '
+import datetime, re
+def ns(label):
+	m = re.search("^" + label + r" +(\S+)\.(\d{9})Z$", env["STATUS_TEXT"], re.M)
+	t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+	t = t.replace(tzinfo=datetime.timezone.utc)
+	return int(t.timestamp()) * 10**9 + int(m.group(2))
+assert ns("earliest") == ns("real time") - 1500000, ns("earliest")
+assert ns("latest") == ns("real time") + 1500000, ns("latest")'
+run -d "$R6" status --drift kernel
+expect_line "text: --drift kernel" "$out" \
+	'^ +drift 500\.000 ppm, cooldown 5s$'
+expect_line "text: bound in ms and exact ns" "$out" \
+	'^bound +\+/-[0-9.]+ ms \([0-9]+ ns\)$'
+
+# A read (modes 0), one sync update only: no interval known yet.
+mkregion -H 7 -n state=ok -n captures=1 -n capture_ago=1000000000 \
+	-n syncs=1 -n sync_ago=2000000000 -n sync_maxerror=1000 \
+	"$TMP/read.bin"
+run -d "$TMP/read.bin" status
+expect_line "text: a read" "$out" '^ +modes 0 \(a read\)$'
+expect_line "text: one sync update: no interval" "$out" \
+	'^ +interval unknown \(one update so far\)$'
+run -d "$TMP/read.bin" status --json
+expect_json "one sync update: intervals null, not stale" '
+(s,) = recs
+n = s["ntp"]
+assert n["capture_modes"] == 0 and n["capture_mode_flags"] == [], n
+assert n["sync_interval_ns"] is None, n
+assert n["sync_last_interval_ns"] is None, n
+assert s["clock"]["status"] == "synchronized", s["clock"]'
+
+# The adjtimex hook, but no call seen yet.
+mkregion -H 7 "$TMP/nocall.bin"
+run -d "$TMP/nocall.bin" status --json
+expect_json "no adjtimex call: counts 0, values null, status unknown" '
+(s,) = recs
+n = s["ntp"]
+assert n["captures"] == 0 and n["syncs"] == 0, n
+assert {k for k, v in n.items() if v is not None} == {"captures", "syncs"}, n
+c = s["clock"]
+assert c["status"] == "unknown", c
+assert c["flags"] == ["no_capture", "no_sync", "unbounded"], c'
+run -d "$TMP/nocall.bin" status
+expect_line "text: no adjtimex call" "$out" \
+	'^ntp state +unknown \(no adjtimex call seen yet\)$'
+
+# STA_UNSYNC / STA_CLOCKERR: free running, the bound still known.
+for sta in 0x2041 0x3001; do
+	mkregion "${NTP_ARGS[@]}" -S $sta "$TMP/unsync.bin"
+	run -d "$TMP/unsync.bin" status --json
+	expect_json "status $sta: free running, bounded" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "free_running" and c["flags"] == ["unsync"], c
+assert c["bound_ns"] is not None, c'
+done
+run -d "$TMP/unsync.bin" status
+expect_line "text: free running and why" "$out" \
+	'^clock +FREE_RUNNING \(unsynchronised\)$'
+
+# Stale: the last update is more than 4 intervals old (5 s > 4 x 1 s);
+# 2 s is not (tsmon has 2 s to start for this to hold).
+mkregion "${NTP_ARGS[@]}" -n sync_ago=5000000000 -n sync_interval=1000000000 \
+	"$TMP/stale.bin"
+run -d "$TMP/stale.bin" status --json
+expect_json "stale sync update: free running" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "free_running" and c["flags"] == ["stale"], c'
+run -d "$TMP/stale.bin" status
+expect_line "text: stale" "$out" '^clock +FREE_RUNNING \(stale\)$'
+mkregion "${NTP_ARGS[@]}" -n sync_ago=2000000000 -n sync_interval=1000000000 \
+	"$TMP/fresh.bin"
+run -d "$TMP/fresh.bin" status --json
+expect_json "sync update within 4 intervals: synchronized" '
+(s,) = recs
+assert s["clock"]["status"] == "synchronized", s["clock"]'
+
+# A step 1 s ago, after the sync update 2 s ago: disrupted for the 5 s
+# cooldown (tsmon has 4 s to start for this to hold), and unbounded until
+# the next sync update whatever the cooldown.
+mkregion "${NTP_ARGS[@]}" -n sync_ago=2000000000 "$TMP/step.bin" \
+	clock_step,delta=1000000,reason=settime,ago=1000000000
+run -d "$TMP/step.bin" status --json
+expect_json "step after the sync update: disrupted, unbounded" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "disrupted", c
+assert c["flags"] == ["cooldown", "unbounded"], c
+assert c["bound_ns"] is None and c["earliest_ns"] is None, c
+assert c["latest_ns"] is None, c
+d = s["disruption"]
+assert d["type"] == "clock_step" and d["mono_ns"] == s["last_step"]["mono_ns"]'
+run -d "$TMP/step.bin" status
+expect_line "text: disrupted" "$out" '^clock +DISRUPTED \(cooldown, unbounded\)$'
+expect_line "text: last disruption" "$out" \
+	'^last disruption +clock_step, [0-9.]+s ago$'
+run -d "$TMP/step.bin" status --json --cooldown 0.5
+expect_json "--cooldown 0.5: over, still unbounded" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "synchronized" and c["flags"] == ["unbounded"], c
+assert c["cooldown_ns"] == 500000000, c'
+run -d "$TMP/step.bin" status --cooldown 0.5
+expect_line "text: cooldown shown" "$out" \
+	'^ +drift 50\.000 ppm, cooldown 0\.5s$'
+
+# A leap second moves REALTIME by exactly one second: the bound stays.
+mkregion "${NTP_ARGS[@]}" -n sync_ago=2000000000 "$TMP/leap.bin" \
+	leap_applied,dir=insert,before=37,after=38,ago=1000000000
+run -d "$TMP/leap.bin" status --json
+expect_json "leap second after the sync update: disrupted, bounded" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "disrupted" and c["flags"] == ["cooldown"], c
+assert c["bound_ns"] is not None, c
+assert s["disruption"]["type"] == "leap_applied", s["disruption"]'
+run -d "$TMP/leap.bin" status --json --cooldown 0
+expect_json "--cooldown 0: never disrupted" '
+(s,) = recs
+assert s["clock"]["status"] == "synchronized", s["clock"]'
+
+# A disruption of a type this version does not know.
+mkregion -n disrupt_type=42 -n disrupt_ago=3000000000 "$TMP/dtype.bin"
+run -d "$TMP/dtype.bin" status --json
+expect_json "disruption of an unknown type" '
+(s,) = recs
+d = s["disruption"]
+assert d["type"] == "unknown" and d["type_id"] == 42, d'
+run -d "$TMP/dtype.bin" status
+expect_line "text: disruption of an unknown type" "$out" \
+	'^last disruption +type 42, [0-9.]+s ago$'
 
 # ---------------------------------------------------------------- positions
 
@@ -537,10 +923,13 @@ done
 # ---------------------------------------------------------------- valgrind
 
 if command -v valgrind >/dev/null; then
-	for args in "status" "status --json" "ring" "ring --json --since 1"; do
+	for args in "$R2 status" "$R2 status --json" "$R2 ring" \
+		    "$R2 ring --json --since 1" "$R1 ring" "$R1 ring --json" \
+		    "$R6 status --drift kernel" "$R6 status --json" \
+		    "$TMP/step.bin status --json"; do
 		valgrind -q --leak-check=full --show-leak-kinds=all \
 			--errors-for-leak-kinds=all --error-exitcode=99 \
-			"$TSMON" -d "$R2" $args >/dev/null 2>"$TMP/vg"
+			"$TSMON" -d $args >/dev/null 2>"$TMP/vg"
 		st=$?
 		[ "$st" -eq 0 ] && ok "valgrind: $args clean" ||
 			not_ok "valgrind: $args clean" "$(cat "$TMP/vg")"
