@@ -173,6 +173,7 @@ bench: $(BENCH_BINS)
 # One guest run of the whole selftest suite on one kernel (KV=6.1|6.12).
 vmcheck: selftests modules
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
+	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
 
 check: deps
 	$(MAKE) lib cli

@@ -24,9 +24,20 @@ struct cli {
  */
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_ring(const struct cli *cli, int argc, char **argv);
+int cmd_events(const struct cli *cli, int argc, char **argv);
+int cmd_config(const struct cli *cli, int argc, char **argv);
 
 /* Open cli->device; on failure explain why on stderr and return -errno. */
 int cli_open(const struct cli *cli, struct tsmon **t);
+
+/*
+ * Open a subscription to the module's netlink family (no device needed);
+ * on failure explain why on stderr and return -errno.
+ */
+int cli_sub_open(struct tsmon_sub **s);
+
+/* Explain a failed netlink request (-EPERM, -ENODEV, ...) on stderr. */
+void cli_sub_error(const char *cmd, const char *what, int err);
 
 /* Report a failed library call on stderr. */
 void cli_error(const char *cmd, const char *what, int err);

@@ -60,47 +60,6 @@ static void ring_usage(FILE *f, bool full)
 	      "  -h, --help          print this help and exit\n", f);
 }
 
-static void list_types(FILE *f)
-{
-	const char *name;
-	uint32_t type;
-
-	for (type = 0; type < TSMON_EVENT_TYPE_COUNT; type++)
-		if (!tsmon_event_type_name(type, &name))
-			fprintf(f, " %s", name);
-	fputc('\n', f);
-}
-
-/* "clock_step,resume" -> a bit per type; unknown names are usage errors. */
-static int parse_types(const char *list, uint64_t *mask)
-{
-	const char *p = list, *comma;
-	char name[32];
-	uint32_t type;
-	size_t len;
-
-	*mask = 0;
-	for (;;) {
-		comma = strchr(p, ',');
-		len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len >= sizeof(name))
-			len = sizeof(name) - 1;
-		memcpy(name, p, len);
-		name[len] = '\0';
-		if (tsmon_event_type_from_name(name, &type) || type >= 64) {
-			fprintf(stderr,
-				"tsmon ring: unknown event type '%s'; valid:",
-				name);
-			list_types(stderr);
-			return -EINVAL;
-		}
-		*mask |= 1ULL << type;
-		if (!comma)
-			return 0;
-		p = comma + 1;
-	}
-}
-
 /*
  * Returns true when the command is over before it began (--help or a usage
  * error), with its exit status in *status.
@@ -154,7 +113,7 @@ static bool parse_ring_opts(int argc, char **argv, struct ring_opts *ro,
 			ro->follow = true;
 			break;
 		case 't':
-			if (parse_types(optarg, &ro->types))
+			if (parse_types("ring", optarg, &ro->types))
 				goto usage;
 			break;
 		case 'h':
@@ -209,13 +168,6 @@ static int start_cursor(const struct tsmon *t, const struct ring_opts *ro,
 		break;
 	}
 	return tsmon_cursor_init(t, c, TSMON_FROM_OLDEST, 0);
-}
-
-static bool wanted(const struct ring_opts *ro, const struct tsmon_record *rec)
-{
-	if (!ro->types || rec->type == TSMON_EVENT_LOST)
-		return true;
-	return rec->type < 64 && (ro->types & (1ULL << rec->type));
 }
 
 static void install_stop_handlers(void)
@@ -290,7 +242,7 @@ static int print_ring(const struct tsmon *t, const struct ring_opts *ro)
 			cli_error("ring", "cannot read the ring", ret);
 			return cli_finish_output(EXIT_ERROR);
 		}
-		if (!wanted(ro, &rec))
+		if (!record_wanted(ro->types, &rec))
 			continue;
 		print_record(&o, &rec);
 		if (ro->follow)

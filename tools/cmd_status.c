@@ -2,11 +2,14 @@
 /*
  * tsmon status: the health block, decoded. Each section below prints one
  * topic in both formats, so text and JSON list the same facts in the same
- * order.
+ * order. The block comes from the mapped region or, with --netlink, from
+ * the module's generic netlink family; both fill the same struct status,
+ * and what a source does not carry is shown as unknown.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -22,9 +25,13 @@
 #define DRIFT_MAX_PPB	1000000000ULL
 
 struct status {
-	struct tsmon_info info;
+	bool netlink;		/* read through the netlink family */
+	struct tsmon_info info;	/* over netlink: no load times, no sizes */
 	struct tsmon_health h;
 	uint64_t head;
+	/* netlink only: the PHC frequency record limits */
+	uint32_t phc_freq_threshold_ppb;
+	uint32_t phc_freq_interval_ms;
 	uint64_t now_real;	/* CLOCK_REALTIME when the block was read */
 	uint64_t now_mono;	/* CLOCK_MONOTONIC of the bounded read */
 	struct tsmon_time time;	/* the bounded read, tsmon_now() */
@@ -36,6 +43,9 @@ static const struct bit_name hook_names[] = {
 	{ .bit = TSMON_HOOK_TIMEKEEPER,	.name = "timekeeper" },
 	{ .bit = TSMON_HOOK_ADJTIMEX,	.name = "adjtimex" },
 	{ .bit = TSMON_HOOK_SETTIME,	.name = "settime" },
+	{ .bit = TSMON_HOOK_PHC_ADJ,	.name = "phc_adj" },
+	{ .bit = TSMON_HOOK_PHC_EVENT,	.name = "phc_event" },
+	{ .bit = TSMON_HOOK_PHC_LIFE,	.name = "phc_life" },
 };
 
 static const struct bit_names hook_bits = BIT_NAMES(hook_names);
@@ -177,18 +187,24 @@ static void show_instance(const struct out *o, const struct status *s)
 {
 	char t[FMT_LEN], a[FMT_LEN];
 
+	/* the family's status reply does not carry the load time */
 	if (o->j) {
 		json_u64(o->j, "abi_version", s->info.abi_version);
 		json_u64(o->j, "instance_id", s->info.instance_id);
-		json_u64(o->j, "load_real_ns", s->info.load_real_ns);
-		json_u64(o->j, "load_mono_ns", s->info.load_mono_ns);
+		json_u64_or_null(o->j, "load_real_ns", !s->netlink,
+				 s->info.load_real_ns);
+		json_u64_or_null(o->j, "load_mono_ns", !s->netlink,
+				 s->info.load_mono_ns);
 		return;
 	}
 	line(o, "instance", "0x%016" PRIx64 " (abi %" PRIu32 ")",
 	     s->info.instance_id, s->info.abi_version);
-	line(o, "loaded at", "%s%s",
-	     fmt_utc(t, sizeof(t), s->info.load_real_ns),
-	     ago(a, sizeof(a), s, s->info.load_mono_ns));
+	if (s->netlink)
+		line(o, "loaded at", "not available over netlink");
+	else
+		line(o, "loaded at", "%s%s",
+		     fmt_utc(t, sizeof(t), s->info.load_real_ns),
+		     ago(a, sizeof(a), s, s->info.load_mono_ns));
 }
 
 static void show_ring(const struct out *o, const struct status *s)
@@ -626,6 +642,91 @@ static void show_bounded(const struct out *o, const struct status *s)
 	line(o, "latest", "%s", fmt_utc(a, sizeof(a), t->latest_ns));
 }
 
+static void json_phc(const struct out *o, const struct tsmon_phc_slot *p)
+{
+	struct json *j = o->j;
+	bool stepped = p->steps && p->last_step_mono_ns;
+	char name[NAME_LEN];
+
+	name_copy(name, p->name, sizeof(p->name), false);
+	json_object_begin(j, NULL);
+	json_u64(j, "index", p->index);
+	json_string(j, "name", name);
+	json_bool(j, "at_load", p->flags & TSMON_PHC_AT_LOAD);
+	json_u64(j, "steps", p->steps);
+	json_u64_or_null(j, "last_step_mono_ns", stepped,
+			 p->last_step_mono_ns);
+	json_s64_or_null(j, "last_step_delta_ns", stepped,
+			 (int64_t)p->last_step_delta_ns);
+	json_s64(j, "freq_ppb", (int64_t)p->freq_ppb);
+	json_u64(j, "freq_updates", p->freq_updates);
+	json_object_end(j);
+}
+
+static void text_phc(const struct out *o, const struct status *s,
+		     const struct tsmon_phc_slot *p)
+{
+	int64_t delta = (int64_t)p->last_step_delta_ns;
+	int64_t ppb = (int64_t)p->freq_ppb;
+	char label[16], name[NAME_LEN], a[FMT_LEN], d[FMT_LEN];
+
+	snprintf(label, sizeof(label), "ptp%" PRIu32, p->index);
+	name_copy(name, p->name, sizeof(p->name), true);
+	line(o, label, "\"%s\"%s", name,
+	     p->flags & TSMON_PHC_AT_LOAD ? " (present at load)" : "");
+	if (!p->steps || !p->last_step_mono_ns)
+		line(o, "", "steps %" PRIu64, (uint64_t)p->steps);
+	else if (!delta)	/* what a settime records: it has no delta */
+		line(o, "", "steps %" PRIu64 ", last %s, delta 0 ns",
+		     (uint64_t)p->steps,
+		     when(a, sizeof(a), s, p->last_step_mono_ns));
+	else
+		line(o, "", "steps %" PRIu64 ", last %s, delta %s (%" PRId64
+		     " ns)", (uint64_t)p->steps,
+		     when(a, sizeof(a), s, p->last_step_mono_ns),
+		     fmt_delta(d, sizeof(d), delta), delta);
+	line(o, "", "frequency %s ppm (%" PRId64 " ppb), %" PRIu64 " updates",
+	     fmt_ppm(a, sizeof(a), ppb), ppb, (uint64_t)p->freq_updates);
+}
+
+/*
+ * The PTP hardware clocks registered now, and over netlink the limits on
+ * how often their frequency changes are recorded.
+ */
+static void show_phcs(const struct out *o, const struct status *s)
+{
+	uint32_t n = s->h.phc_count, i;
+
+	/* a count beyond the table would be a corrupt block: show what fits */
+	if (n > TSMON_PHC_SLOTS)
+		n = TSMON_PHC_SLOTS;
+	if (o->j) {
+		json_array_begin(o->j, "phcs");
+		for (i = 0; i < n; i++)
+			json_phc(o, &s->h.phc[i]);
+		json_array_end(o->j);
+		json_u64(o->j, "phc_overflow", s->h.phc_overflow);
+		json_u64_or_null(o->j, "phc_freq_threshold_ppb", s->netlink,
+				 s->phc_freq_threshold_ppb);
+		json_u64_or_null(o->j, "phc_freq_interval_ms", s->netlink,
+				 s->phc_freq_interval_ms);
+		return;
+	}
+	if (!n)
+		line(o, "phcs", "none");
+	else
+		line(o, "phcs", "%" PRIu32, n);
+	for (i = 0; i < n; i++)
+		text_phc(o, s, &s->h.phc[i]);
+	if (s->h.phc_overflow)
+		line(o, "phc overflow", "%" PRIu32 " (PHCs that found no "
+		     "free slot)", s->h.phc_overflow);
+	if (s->netlink)
+		line(o, "phc freq filter", "changes of %" PRIu32 " ppb or "
+		     "more, at most one per %" PRIu32 " ms",
+		     s->phc_freq_threshold_ppb, s->phc_freq_interval_ms);
+}
+
 static void (*const sections[])(const struct out *, const struct status *) = {
 	show_instance,
 	show_ring,
@@ -639,6 +740,7 @@ static void (*const sections[])(const struct out *, const struct status *) = {
 	show_counts,
 	show_updated,
 	show_bounded,
+	show_phcs,
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -649,25 +751,14 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static int read_status(struct tsmon *t, struct status *s)
+/*
+ * The bounded clock, and the instant every elapsed time shown refers to:
+ * that of the clock read.
+ */
+static int read_clock(struct tsmon *t, struct status *s)
 {
 	int ret;
 
-	ret = tsmon_get_info(t, &s->info);
-	if (ret) {
-		cli_error("status", "cannot read the region header", ret);
-		return ret;
-	}
-	ret = tsmon_health(t, &s->h);
-	if (ret) {
-		cli_error("status", "cannot read the health block", ret);
-		return ret;
-	}
-	ret = tsmon_head(t, &s->head);
-	if (ret) {
-		cli_error("status", "cannot read the ring head", ret);
-		return ret;
-	}
 	ret = tsmon_set_drift(t, s->drift_ppb);
 	if (!ret)
 		ret = tsmon_set_cooldown(t, s->cooldown_ns);
@@ -680,15 +771,110 @@ static int read_status(struct tsmon *t, struct status *s)
 		cli_error("status", "cannot read the bounded clock", ret);
 		return ret;
 	}
-	/* every elapsed time shown refers to the instant of that read */
 	s->now_mono = s->time.mono_ns;
 	s->now_real = clock_ns(CLOCK_REALTIME);
 	return 0;
 }
 
+static int read_device(const struct cli *cli, struct status *s)
+{
+	struct tsmon *t;
+	int ret;
+
+	ret = cli_open(cli, &t);
+	if (ret)
+		return ret;
+	ret = tsmon_get_info(t, &s->info);
+	if (ret) {
+		cli_error("status", "cannot read the region header", ret);
+		goto out;
+	}
+	ret = tsmon_health(t, &s->h);
+	if (ret) {
+		cli_error("status", "cannot read the health block", ret);
+		goto out;
+	}
+	ret = tsmon_head(t, &s->head);
+	if (ret) {
+		cli_error("status", "cannot read the ring head", ret);
+		goto out;
+	}
+	ret = read_clock(t, s);
+out:
+	tsmon_close(t);
+	return ret;
+}
+
+/*
+ * A region holding nothing but a copy of a health block: libtsmon works
+ * out the bounded clock from a region, and this lets it do so for the
+ * block a netlink reply carried, with the same code as for the device.
+ */
+struct snapshot {
+	struct tsmon_header hdr;
+	struct tsmon_health health;
+	unsigned char ring[TSMON_RECORD_SIZE_V1];
+};
+
+static int read_snapshot_clock(struct status *s)
+{
+	struct snapshot snap;
+	struct tsmon *t;
+	int ret;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.hdr.magic = TSMON_MAGIC;
+	snap.hdr.abi_version = TSMON_ABI_VERSION;
+	snap.hdr.header_size = sizeof(snap.hdr);
+	snap.hdr.region_size = sizeof(snap);
+	snap.hdr.health_offset = offsetof(struct snapshot, health);
+	snap.hdr.health_size = sizeof(snap.health);
+	snap.hdr.ring_offset = offsetof(struct snapshot, ring);
+	snap.hdr.record_size = sizeof(snap.ring);
+	snap.hdr.ring_entries = 1;
+	snap.hdr.instance_id = s->info.instance_id;
+	snap.health = s->h;
+	/* the module copied the block under its writer lock: it is stable */
+	snap.health.seq = 0;
+
+	ret = tsmon_attach(&snap, sizeof(snap), &t);
+	if (ret) {
+		cli_error("status", "cannot evaluate the health block", ret);
+		return ret;
+	}
+	ret = read_clock(t, s);
+	tsmon_close(t);
+	return ret;
+}
+
+static int read_netlink(struct status *s)
+{
+	struct tsmon_nl_status st;
+	struct tsmon_sub *sub;
+	int ret;
+
+	ret = cli_sub_open(&sub);
+	if (ret)
+		return ret;
+	ret = tsmon_sub_status(sub, &st);
+	tsmon_sub_close(sub);
+	if (ret) {
+		cli_sub_error("status", "cannot get the status over netlink",
+			      ret);
+		return ret;
+	}
+	s->netlink = true;
+	s->info = st.info;
+	s->h = st.health;
+	s->head = st.head;
+	s->phc_freq_threshold_ppb = st.phc_freq_threshold_ppb;
+	s->phc_freq_interval_ms = st.phc_freq_interval_ms;
+	return read_snapshot_clock(s);
+}
+
 static void status_usage(FILE *f, bool full)
 {
-	fputs("Usage: tsmon status [--json] [--drift PPB|kernel] "
+	fputs("Usage: tsmon status [--json] [--netlink] [--drift PPB|kernel] "
 	      "[--cooldown SECONDS]\n", f);
 	if (!full) {
 		fputs("Try 'tsmon status --help' for more information.\n", f);
@@ -698,6 +884,9 @@ static void status_usage(FILE *f, bool full)
 	      "the error bound of\nCLOCK_REALTIME it implies.\n"
 	      "\nOptions:\n"
 	      "  -j, --json              print one JSON object\n"
+	      "      --netlink           ask the module over generic netlink "
+	      "instead of\n"
+	      "                          mapping the device\n"
 	      "      --drift PPB|kernel  frequency error assumed since the "
 	      "last sync update,\n"
 	      "                          in parts per billion (default "
@@ -714,11 +903,12 @@ static void status_usage(FILE *f, bool full)
  * error), with its exit status in *status.
  */
 static bool parse_status_opts(int argc, char **argv, struct status *s,
-			      bool *json, int *status)
+			      bool *json, bool *netlink, int *status)
 {
-	enum { OPT_DRIFT = 256, OPT_COOLDOWN };
+	enum { OPT_DRIFT = 256, OPT_COOLDOWN, OPT_NETLINK };
 	static const struct option opts[] = {
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "netlink",	no_argument,		NULL, OPT_NETLINK },
 		{ "drift",	required_argument,	NULL, OPT_DRIFT },
 		{ "cooldown",	required_argument,	NULL, OPT_COOLDOWN },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -730,6 +920,9 @@ static bool parse_status_opts(int argc, char **argv, struct status *s,
 		switch (c) {
 		case 'j':
 			*json = true;
+			break;
+		case OPT_NETLINK:
+			*netlink = true;
 			break;
 		case OPT_DRIFT:
 			if (!strcmp(optarg, "kernel")) {
@@ -779,22 +972,17 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		.cooldown_ns = TSMON_COOLDOWN_DEFAULT_NS,
 	};
 	struct out o = { .f = stdout };
-	bool json = false;
-	struct tsmon *t;
+	bool json = false, netlink = false;
 	struct json j;
 	size_t i;
 	int ret;
 
-	if (parse_status_opts(argc, argv, &s, &json, &ret))
+	if (parse_status_opts(argc, argv, &s, &json, &netlink, &ret))
 		return ret;
 
-	if (cli_open(cli, &t))
+	ret = netlink ? read_netlink(&s) : read_device(cli, &s);
+	if (ret)
 		return EXIT_ERROR;
-	if (read_status(t, &s)) {
-		tsmon_close(t);
-		return EXIT_ERROR;
-	}
-	tsmon_close(t);
 
 	if (json) {
 		json_init(&j, stdout);

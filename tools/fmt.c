@@ -189,3 +189,10 @@ const char *fmt_ppm(char *buf, size_t len, int64_t ppb)
 	fmt_fixed(buf, len, ppb < 0 ? "-" : "", abs64(ppb), 1000, 3, false);
 	return buf;
 }
+
+const char *fmt_ppm_delta(char *buf, size_t len, int64_t ppb)
+{
+	fmt_fixed(buf, len, ppb < 0 ? "-" : ppb > 0 ? "+" : "", abs64(ppb),
+		  1000, 3, false);
+	return buf;
+}

@@ -37,5 +37,7 @@ const char *fmt_amount(char *buf, size_t len, uint64_t ns);
 const char *fmt_error(char *buf, size_t len, uint64_t ns);
 /* -12.345: parts per billion as parts per million */
 const char *fmt_ppm(char *buf, size_t len, int64_t ppb);
+/* +12.345: the same, with a sign unless it is zero, for a change */
+const char *fmt_ppm_delta(char *buf, size_t len, int64_t ppb);
 
 #endif /* TSMON_TOOLS_FMT_H */

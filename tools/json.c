@@ -128,6 +128,13 @@ void json_string(struct json *j, const char *key, const char *s)
 	json_value_done(j);
 }
 
+void json_bool(struct json *j, const char *key, bool v)
+{
+	json_prefix(j, key);
+	fputs(v ? "true" : "false", j->f);
+	json_value_done(j);
+}
+
 void json_null(struct json *j, const char *key)
 {
 	json_prefix(j, key);

@@ -32,6 +32,7 @@ void json_array_end(struct json *j);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_s64(struct json *j, const char *key, int64_t v);
 void json_string(struct json *j, const char *key, const char *s);
+void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 
 #endif /* TSMON_TOOLS_JSON_H */

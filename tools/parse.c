@@ -4,8 +4,11 @@
  * value), leading blanks and "0x1", none of which the options document.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <tsmon.h>
 
 #include "fmt.h"
 #include "parse.h"
@@ -53,4 +56,44 @@ int parse_secs(const char *s, uint64_t *ns)
 		return -EINVAL;
 	*ns = secs * NSEC_PER_SEC + frac;
 	return 0;
+}
+
+static void list_types(FILE *f)
+{
+	const char *name;
+	uint32_t type;
+
+	for (type = 0; type < TSMON_EVENT_TYPE_COUNT; type++)
+		if (!tsmon_event_type_name(type, &name))
+			fprintf(f, " %s", name);
+	fputc('\n', f);
+}
+
+int parse_types(const char *cmd, const char *list, uint64_t *mask)
+{
+	const char *p = list, *comma;
+	char name[32];
+	uint32_t type;
+	size_t len;
+
+	*mask = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (tsmon_event_type_from_name(name, &type) || type >= 64) {
+			fprintf(stderr,
+				"tsmon %s: unknown event type '%s'; valid:",
+				cmd, name);
+			list_types(stderr);
+			return -EINVAL;
+		}
+		*mask |= 1ULL << type;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
 }

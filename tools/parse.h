@@ -18,4 +18,11 @@ int parse_u64(const char *s, uint64_t *v);
  */
 int parse_secs(const char *s, uint64_t *ns);
 
+/*
+ * A --type list, "clock_step,resume", to a bit per type. An unknown name
+ * is reported on stderr as an error of `tsmon CMD`, with the valid names.
+ * 0 or -EINVAL.
+ */
+int parse_types(const char *cmd, const char *list, uint64_t *mask);
+
 #endif /* TSMON_TOOLS_PARSE_H */

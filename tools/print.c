@@ -17,6 +17,11 @@ static const char *const step_reasons[] = {
 	[TSMON_STEP_SETOFFSET]	= "setoffset",
 };
 
+static const char *const phc_step_hows[] = {
+	[TSMON_PHC_SETTIME]	= "settime",
+	[TSMON_PHC_SETOFFSET]	= "setoffset",
+};
+
 static const char *const leap_directions[] = {
 	[TSMON_LEAP_INSERT]	= "insert",
 	[TSMON_LEAP_DELETE]	= "delete",
@@ -68,6 +73,11 @@ const char *leap_direction_name(uint32_t direction)
 {
 	return enum_name(leap_directions, ARRAY_SIZE(leap_directions),
 			 direction);
+}
+
+static const char *phc_step_how_name(uint32_t how)
+{
+	return enum_name(phc_step_hows, ARRAY_SIZE(phc_step_hows), how);
 }
 
 const char *ntp_state_name(uint32_t state)
@@ -175,6 +185,14 @@ enum field_kind {
 	F_STA_PAIR,	/* STA_* bits at off, off2: "PLL -> PLL,FLL (+FLL)" */
 	F_ERROR,	/* NTP error estimate, ns at off: "16.000000s" */
 	F_STATE_PAIR,	/* time_state at off and off2: "ok -> ins" */
+	F_PHC,		/* PHC index at off: "ptp0" */
+	F_PHC_HOW,	/* enum tsmon_phc_step_how at off */
+	F_PHC_TIME,	/* PHC time in ns at off: "1798761637.000000000" */
+	F_FREQ,		/* signed ppb at off, scaled ppm at off2 (JSON only) */
+	F_U32,		/* plain 32-bit number at off */
+	F_EXTTS,	/* extts time or signed offset at off, flags at off2 */
+	F_NAME,		/* char[16] at off: "\"e1000e\"" */
+	F_FLAG,		/* mask of the u32 at off: JSON bool, label if set */
 };
 
 struct field {
@@ -187,10 +205,20 @@ struct field {
 	/* F_STA, F_STA_PAIR: JSON keys of the bit names of off and off2 */
 	const char *names_key;
 	const char *names_key2;
+	/* F_FLAG: the bit */
+	uint32_t mask;
+	/*
+	 * When cond is set, the field means something only if the u32 at
+	 * if_off is if_val: otherwise its key is null and no text is shown.
+	 * The key stays, so every record of a type has the same keys.
+	 */
+	bool cond;
+	size_t if_off;
+	uint32_t if_val;
 };
 
 #define REC_OFF(member)	offsetof(struct tsmon_record, member)
-#define FIELDS_MAX	3
+#define FIELDS_MAX	4
 
 static const struct field event_fields[][FIELDS_MAX] = {
 	[TSMON_EVENT_CLOCK_STEP] = {
@@ -261,6 +289,50 @@ static const struct field event_fields[][FIELDS_MAX] = {
 		  REC_OFF(ntp_state.state_before),
 		  REC_OFF(ntp_state.state_after) },
 	},
+	[TSMON_EVENT_PHC_STEP] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc_step.index), 0 },
+		{ F_PHC_HOW, "how", NULL, "", REC_OFF(phc_step.how), 0 },
+		{ F_DELTA, "delta_ns", NULL, "", REC_OFF(phc_step.delta_ns), 0,
+		  .cond = true, .if_off = REC_OFF(phc_step.how),
+		  .if_val = TSMON_PHC_SETOFFSET },
+		{ F_PHC_TIME, "time_ns", NULL, "to ", REC_OFF(phc_step.time_ns),
+		  0, .cond = true, .if_off = REC_OFF(phc_step.how),
+		  .if_val = TSMON_PHC_SETTIME },
+	},
+	[TSMON_EVENT_PHC_FREQ] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc_freq.index), 0 },
+		{ F_FREQ, "freq_ppb", "scaled_ppm", "",
+		  REC_OFF(phc_freq.freq_ppb), REC_OFF(phc_freq.scaled_ppm) },
+		{ F_COUNT, "suppressed", NULL, "suppressed=",
+		  REC_OFF(phc_freq.suppressed), 0 },
+	},
+	[TSMON_EVENT_PHC_PHASE] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc_phase.index), 0 },
+		{ F_DELTA, "offset_ns", NULL, "offset=",
+		  REC_OFF(phc_phase.offset_ns), 0 },
+	},
+	[TSMON_EVENT_PHC_EXTTS] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc_extts.index), 0 },
+		{ F_U32, "channel", NULL, "channel=",
+		  REC_OFF(phc_extts.channel), 0 },
+		{ F_EXTTS, "timestamp_ns", "offset", "",
+		  REC_OFF(phc_extts.timestamp_ns), REC_OFF(phc_extts.flags) },
+	},
+	[TSMON_EVENT_PHC_PPS] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc_extts.index), 0 },
+	},
+	[TSMON_EVENT_PHC_ADD] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc.index), 0 },
+		{ F_NAME, "name", NULL, "", REC_OFF(phc.name), 0 },
+		{ F_FLAG, "at_load", NULL, "(present at load)",
+		  REC_OFF(phc.flags), 0, .mask = TSMON_PHC_AT_LOAD },
+	},
+	[TSMON_EVENT_PHC_REMOVE] = {
+		{ F_PHC, "index", NULL, "", REC_OFF(phc.index), 0 },
+		{ F_NAME, "name", NULL, "", REC_OFF(phc.name), 0 },
+		{ F_FLAG, "at_load", NULL, "(present at load)",
+		  REC_OFF(phc.flags), 0, .mask = TSMON_PHC_AT_LOAD },
+	},
 };
 
 static uint64_t rec_u64(const struct tsmon_record *rec, size_t off)
@@ -288,6 +360,19 @@ static void print_field(const struct out *o, const struct field *fd,
 	uint64_t u64;
 	uint32_t u32;
 
+	if (fd->cond && rec_u32(rec, fd->if_off) != fd->if_val) {
+		if (j)
+			json_null(j, fd->key);
+		return;
+	}
+	if (fd->kind == F_FLAG) {
+		u32 = rec_u32(rec, fd->off) & fd->mask;
+		if (j)
+			json_bool(j, fd->key, u32);
+		else if (u32)
+			fprintf(o->f, " %s", fd->label);
+		return;
+	}
 	if (!j)
 		fprintf(o->f, " %s", fd->label);
 
@@ -405,6 +490,78 @@ static void print_field(const struct out *o, const struct field *fd,
 				ntp_state_name(rec_u32(rec, fd->off2)));
 		}
 		break;
+	case F_PHC:
+		u32 = rec_u32(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u32);
+		else
+			fprintf(o->f, "ptp%" PRIu32, u32);
+		break;
+	case F_PHC_HOW:
+		u32 = rec_u32(rec, fd->off);
+		if (j)
+			json_string(j, fd->key, phc_step_how_name(u32));
+		else
+			fputs(phc_step_how_name(u32), o->f);
+		break;
+	case F_PHC_TIME:
+		/* PHCs usually keep TAI: no UTC label would be right */
+		u64 = rec_u64(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u64);
+		else
+			fputs(fmt_mono(a, sizeof(a), u64), o->f);
+		break;
+	case F_FREQ:
+		s64 = (int64_t)rec_u64(rec, fd->off);
+		if (j) {
+			json_s64(j, fd->key, s64);
+			json_s64(j, fd->key2, (int64_t)rec_u64(rec, fd->off2));
+		} else {
+			fprintf(o->f, "%s ppm (%" PRId64 " ppb)",
+				fmt_ppm_delta(a, sizeof(a), s64), s64);
+		}
+		break;
+	case F_U32:
+		u32 = rec_u32(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u32);
+		else
+			fprintf(o->f, "%" PRIu32, u32);
+		break;
+	case F_EXTTS: {
+		bool offset = rec_u32(rec, fd->off2) & TSMON_EXTTS_OFFSET;
+
+		u64 = rec_u64(rec, fd->off);
+		s64 = (int64_t)u64;
+		if (j) {
+			if (offset)
+				json_s64(j, fd->key, s64);
+			else
+				json_u64(j, fd->key, u64);
+			json_bool(j, fd->key2, offset);
+		} else if (offset) {
+			fprintf(o->f, "offset %s (%" PRId64 " ns)",
+				fmt_step(a, sizeof(a), s64), s64);
+		} else {
+			fprintf(o->f, "at %s", fmt_mono(a, sizeof(a), u64));
+		}
+		break;
+	}
+	case F_NAME: {
+		char name[NAME_LEN];
+
+		name_copy(name, (const char *)rec + fd->off,
+			  TSMON_NAME_WORDS * 8, !j);
+		if (j)
+			json_string(j, fd->key, name);
+		else
+			fprintf(o->f, "\"%s\"", name);
+		break;
+	}
+	case F_FLAG:
+		/* printed above: its text has no label when the bit is clear */
+		break;
 	}
 }
 
@@ -458,4 +615,11 @@ void print_record(const struct out *o, const struct tsmon_record *rec)
 			fprintf(o->f, " type_id=%" PRIu32, rec->type);
 		fputc('\n', o->f);
 	}
+}
+
+bool record_wanted(uint64_t types, const struct tsmon_record *rec)
+{
+	if (!types || rec->type == TSMON_EVENT_LOST)
+		return true;
+	return rec->type < 64 && (types & (1ULL << rec->type));
 }

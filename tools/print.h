@@ -63,7 +63,17 @@ void print_bits(const struct out *o, const char *key, uint32_t v,
  */
 void name_copy(char *dst, const void *src, size_t size, bool printable);
 
-/* One ring record (or lost marker): a text line or an NDJSON object. */
+/*
+ * One ring record (or lost marker): a text line or an NDJSON object. Every
+ * command that prints records goes through here, so `tsmon ring` and
+ * `tsmon events` share one schema.
+ */
 void print_record(const struct out *o, const struct tsmon_record *rec);
+
+/*
+ * Whether a --type filter (a bit per type, 0 for all) lets rec through;
+ * lost markers always pass, so a gap is never hidden.
+ */
+bool record_wanted(uint64_t types, const struct tsmon_record *rec);
 
 #endif /* TSMON_TOOLS_PRINT_H */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tsmon - show what the tsmon kernel module recorded about the system
- * clock: its health block (status) and its event ring (ring).
+ * clock: its health block (status) and its event ring (ring), read from
+ * the mapped device, and the same records pushed over generic netlink
+ * (events).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +28,8 @@ static int cmd_help(const struct cli *cli, int argc, char **argv);
 static const struct command commands[] = {
 	{ "status", cmd_status, "show the clock health block" },
 	{ "ring",   cmd_ring,   "print the recorded events, or follow them" },
+	{ "events", cmd_events, "print the events pushed over netlink" },
+	{ "config", cmd_config, "show or set the PHC frequency record limits" },
 	{ "help",   cmd_help,   "show this help" },
 };
 
@@ -112,6 +116,37 @@ int cli_open(const struct cli *cli, struct tsmon **t)
 void cli_error(const char *cmd, const char *what, int err)
 {
 	fprintf(stderr, "tsmon %s: %s: %s\n", cmd, what, strerror(-err));
+}
+
+int cli_sub_open(struct tsmon_sub **s)
+{
+	int ret;
+
+	ret = tsmon_sub_open(s);
+	if (ret == -ENOENT)
+		fputs("tsmon: tsmon netlink family not found (is the tsmon "
+		      "module loaded? try: modprobe tsmon)\n", stderr);
+	else if (ret)
+		fprintf(stderr, "tsmon: cannot open a generic netlink "
+			"socket: %s\n", strerror(-ret));
+	return ret;
+}
+
+void cli_sub_error(const char *cmd, const char *what, int err)
+{
+	switch (err) {
+	case -ENODEV:
+	/* the family was there when the subscription was opened */
+	case -ENOENT:
+		fputs("tsmon: the tsmon module was unloaded\n", stderr);
+		break;
+	case -EPERM:
+		fprintf(stderr, "tsmon %s: %s: %s (needs CAP_NET_ADMIN or "
+			"CAP_SYS_TIME)\n", cmd, what, strerror(-err));
+		break;
+	default:
+		cli_error(cmd, what, err);
+	}
 }
 
 static const struct command *find_command(const char *name)

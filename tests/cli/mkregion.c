@@ -26,8 +26,12 @@
  *               freq, constant, tick, syncs, sync_mono, sync_maxerror,
  *               sync_esterror, sync_interval, sync_last_interval,
  *               disrupt_mono, disrupt_type (a type name or number),
- *               offs_real. A *_mono key also has an *_ago form: that many
- *               ns before CLOCK_MONOTONIC now.
+ *               offs_real, phc_count, phc_overflow. A *_mono key also has
+ *               an *_ago form: that many ns before CLOCK_MONOTONIC now.
+ *   -p KEY=VAL[,KEY=VAL...]
+ *               add a PHC slot to the health block (repeatable), see
+ *               phc_keys[]: index, name, flags, steps, step_mono,
+ *               step_ago, step_delta, freq, freq_updates
  *   -U MONO_NS  health block update time
  *   -X MAGIC    write this magic instead of TSMON_MAGIC
  *   -V N        write ABI version N
@@ -39,12 +43,16 @@
  * ns before now), delta, reason (name or number), at, dir (insert, delete
  * or a number), before, after (TAI offsets; STA_* bits for ntp_mode; states
  * as for -n state for ntp_state), from, to, sleep, status, maxerror,
- * esterror. Numbers are decimal or 0x hex; negative values are allowed.
+ * esterror; for PHC records index, how (settime, setoffset or a number),
+ * delta, time (phc_step), freq, scaled, suppressed (phc_freq), offset
+ * (phc_phase), channel, ts, flags (phc_extts), name, flags (phc_add,
+ * phc_remove). Numbers are decimal or 0x hex; negative values are allowed.
  *
  * Unless -n says otherwise, the health block starts as the module's does
  * before any adjtimex call (state unknown) with REALTIME - MONOTONIC of
  * this host now, and follows the events: NTP status and state, the last
- * disruption and, for steps and leaps, REALTIME - MONOTONIC.
+ * disruption and, for steps and leaps, REALTIME - MONOTONIC, and the PHC
+ * table as PHCs come, go, step and change frequency.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +85,18 @@ static const char *const type_names[] = {
 	[TSMON_EVENT_NTP_UNSYNC]	= "ntp_unsync",
 	[TSMON_EVENT_NTP_MODE]		= "ntp_mode",
 	[TSMON_EVENT_NTP_STATE]		= "ntp_state",
+	[TSMON_EVENT_PHC_STEP]		= "phc_step",
+	[TSMON_EVENT_PHC_FREQ]		= "phc_freq",
+	[TSMON_EVENT_PHC_PHASE]		= "phc_phase",
+	[TSMON_EVENT_PHC_EXTTS]		= "phc_extts",
+	[TSMON_EVENT_PHC_PPS]		= "phc_pps",
+	[TSMON_EVENT_PHC_ADD]		= "phc_add",
+	[TSMON_EVENT_PHC_REMOVE]	= "phc_remove",
+};
+
+static const char *const phc_hows[] = {
+	[TSMON_PHC_SETTIME]	= "settime",
+	[TSMON_PHC_SETOFFSET]	= "setoffset",
 };
 
 static const char *const reasons[] = {
@@ -130,6 +150,25 @@ static const struct {
 	{ "disrupt_ago",	H_AGO, HOFF(disrupt_mono_ns) },
 	{ "disrupt_type",	H_TYPE, HOFF(disrupt_type) },
 	{ "offs_real",		H_U64, HOFF(offs_real_ns) },
+	{ "phc_count",		H_U32, HOFF(phc_count) },
+	{ "phc_overflow",	H_U32, HOFF(phc_overflow) },
+};
+
+#define POFF(f)		offsetof(struct tsmon_phc_slot, f)
+
+static const struct {
+	const char *key;
+	enum health_kind kind;
+	size_t off;
+} phc_keys[] = {
+	{ "index",		H_U32, POFF(index) },
+	{ "flags",		H_U32, POFF(flags) },
+	{ "steps",		H_U64, POFF(steps) },
+	{ "step_mono",		H_U64, POFF(last_step_mono_ns) },
+	{ "step_ago",		H_AGO, POFF(last_step_mono_ns) },
+	{ "step_delta",		H_U64, POFF(last_step_delta_ns) },
+	{ "freq",		H_U64, POFF(freq_ppb) },
+	{ "freq_updates",	H_U64, POFF(freq_updates) },
 };
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME when mkregion started. */
@@ -188,24 +227,14 @@ static uint32_t state_num(const char *s)
 	return lookup(s, states, ARRAY_SIZE(states));
 }
 
-static void set_health(struct tsmon_health *h, char *arg)
+/* Store the value val of a field of the given kind at field. */
+static void set_field(unsigned char *field, enum health_kind kind,
+		      const char *val)
 {
-	char *val = strchr(arg, '=');
-	unsigned char *field;
 	uint32_t v32;
 	uint64_t v;
-	size_t i;
 
-	if (!val)
-		die("expected KEY=VALUE, got", arg);
-	*val++ = '\0';
-	for (i = 0; i < ARRAY_SIZE(health_keys); i++)
-		if (!strcmp(arg, health_keys[i].key))
-			break;
-	if (i == ARRAY_SIZE(health_keys))
-		die("unknown health key", arg);
-	field = (unsigned char *)h + health_keys[i].off;
-	switch (health_keys[i].kind) {
+	switch (kind) {
 	case H_STATE:
 		v = state_num(val);
 		break;
@@ -218,12 +247,29 @@ static void set_health(struct tsmon_health *h, char *arg)
 	default:
 		v = num(val);
 	}
-	if (health_keys[i].kind == H_U64 || health_keys[i].kind == H_AGO) {
+	if (kind == H_U64 || kind == H_AGO) {
 		memcpy(field, &v, sizeof(v));
 	} else {
 		v32 = (uint32_t)v;
 		memcpy(field, &v32, sizeof(v32));
 	}
+}
+
+static void set_health(struct tsmon_health *h, char *arg)
+{
+	char *val = strchr(arg, '=');
+	size_t i;
+
+	if (!val)
+		die("expected KEY=VALUE, got", arg);
+	*val++ = '\0';
+	for (i = 0; i < ARRAY_SIZE(health_keys); i++)
+		if (!strcmp(arg, health_keys[i].key))
+			break;
+	if (i == ARRAY_SIZE(health_keys))
+		die("unknown health key", arg);
+	set_field((unsigned char *)h + health_keys[i].off, health_keys[i].kind,
+		  val);
 }
 
 static void set_name(__u64 *words, size_t nwords, const char *s)
@@ -237,11 +283,70 @@ static void set_name(__u64 *words, size_t nwords, const char *s)
 	memcpy(words, s, len);
 }
 
+/* -p: the next free PHC slot, filled from KEY=VAL pairs. */
+static void add_phc(struct tsmon_health *h, char *arg)
+{
+	struct tsmon_phc_slot *p;
+	char *key, *val, *save = NULL;
+	size_t i;
+
+	if (h->phc_count >= TSMON_PHC_SLOTS)
+		die("too many PHC slots at", arg);
+	p = &h->phc[h->phc_count++];
+	memset(p, 0, sizeof(*p));
+	for (key = strtok_r(arg, ",", &save); key;
+	     key = strtok_r(NULL, ",", &save)) {
+		val = strchr(key, '=');
+		if (!val)
+			die("expected KEY=VALUE, got", key);
+		*val++ = '\0';
+		if (!strcmp(key, "name")) {
+			set_name(p->name, TSMON_NAME_WORDS, val);
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(phc_keys); i++)
+			if (!strcmp(key, phc_keys[i].key))
+				break;
+		if (i == ARRAY_SIZE(phc_keys))
+			die("unknown PHC key", key);
+		set_field((unsigned char *)p + phc_keys[i].off,
+			  phc_keys[i].kind, val);
+	}
+}
+
+/* Where a PHC record keeps the PHC index and its flags, by type. */
+static void phc_fields(struct tsmon_record *r, __u32 **index, __u32 **flags)
+{
+	*index = NULL;
+	*flags = NULL;
+	switch (r->type) {
+	case TSMON_EVENT_PHC_STEP:
+		*index = &r->phc_step.index;
+		break;
+	case TSMON_EVENT_PHC_FREQ:
+		*index = &r->phc_freq.index;
+		break;
+	case TSMON_EVENT_PHC_PHASE:
+		*index = &r->phc_phase.index;
+		break;
+	case TSMON_EVENT_PHC_EXTTS:
+	case TSMON_EVENT_PHC_PPS:
+		*index = &r->phc_extts.index;
+		*flags = &r->phc_extts.flags;
+		break;
+	case TSMON_EVENT_PHC_ADD:
+	case TSMON_EVENT_PHC_REMOVE:
+		*index = &r->phc.index;
+		*flags = &r->phc.flags;
+		break;
+	}
+}
+
 static void parse_event(char *arg, struct event *ev)
 {
 	struct tsmon_record *r = &ev->rec;
 	char *star, *key, *val, *save = NULL;
-	uint32_t *before, *after;
+	uint32_t *before, *after, *phc_index, *phc_flags;
 	uint64_t ago;
 
 	memset(ev, 0, sizeof(*ev));
@@ -272,6 +377,7 @@ static void parse_event(char *arg, struct event *ev)
 		before = &r->tai.tai_before;
 		after = &r->tai.tai_after;
 	}
+	phc_fields(r, &phc_index, &phc_flags);
 
 	while ((key = strtok_r(NULL, ",", &save))) {
 		val = strchr(key, '=');
@@ -290,7 +396,31 @@ static void parse_event(char *arg, struct event *ev)
 			r->real_ns = start_real - ago;
 			ev->has_mono = ev->has_real = 1;
 		} else if (!strcmp(key, "delta")) {
-			r->step.delta_ns = num(val);
+			*(r->type == TSMON_EVENT_PHC_STEP ?
+			  &r->phc_step.delta_ns : &r->step.delta_ns) = num(val);
+		} else if (phc_index && !strcmp(key, "index")) {
+			*phc_index = num(val);
+		} else if (phc_flags && !strcmp(key, "flags")) {
+			*phc_flags = num(val);
+		} else if (!strcmp(key, "how")) {
+			r->phc_step.how = lookup(val, phc_hows,
+						 ARRAY_SIZE(phc_hows));
+		} else if (!strcmp(key, "time")) {
+			r->phc_step.time_ns = num(val);
+		} else if (!strcmp(key, "freq")) {
+			r->phc_freq.freq_ppb = num(val);
+		} else if (!strcmp(key, "scaled")) {
+			r->phc_freq.scaled_ppm = num(val);
+		} else if (!strcmp(key, "suppressed")) {
+			r->phc_freq.suppressed = num(val);
+		} else if (!strcmp(key, "offset")) {
+			r->phc_phase.offset_ns = num(val);
+		} else if (!strcmp(key, "channel")) {
+			r->phc_extts.channel = num(val);
+		} else if (!strcmp(key, "ts")) {
+			r->phc_extts.timestamp_ns = num(val);
+		} else if (!strcmp(key, "name")) {
+			set_name(r->phc.name, TSMON_NAME_WORDS, val);
 		} else if (!strcmp(key, "reason")) {
 			r->step.reason = lookup(val, reasons,
 						ARRAY_SIZE(reasons));
@@ -321,6 +451,62 @@ static void parse_event(char *arg, struct event *ev)
 		} else {
 			die("unknown key", key);
 		}
+	}
+}
+
+static struct tsmon_phc_slot *phc_find(struct tsmon_health *h,
+				       uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->phc_count && i < TSMON_PHC_SLOTS; i++)
+		if (h->phc[i].index == index)
+			return &h->phc[i];
+	return NULL;
+}
+
+/* The module's PHC table: used slots first, a gap refilled by the last. */
+static void phc_follow(struct tsmon_health *h, const struct tsmon_record *r)
+{
+	struct tsmon_phc_slot *p;
+
+	switch (r->type) {
+	case TSMON_EVENT_PHC_ADD:
+		if (phc_find(h, r->phc.index))
+			break;
+		if (h->phc_count >= TSMON_PHC_SLOTS) {
+			h->phc_overflow++;
+			break;
+		}
+		p = &h->phc[h->phc_count++];
+		memset(p, 0, sizeof(*p));
+		p->index = r->phc.index;
+		p->flags = r->phc.flags;
+		memcpy(p->name, r->phc.name, sizeof(p->name));
+		break;
+	case TSMON_EVENT_PHC_REMOVE:
+		p = phc_find(h, r->phc.index);
+		if (!p)
+			break;
+		*p = h->phc[h->phc_count - 1];
+		memset(&h->phc[--h->phc_count], 0, sizeof(*p));
+		break;
+	case TSMON_EVENT_PHC_STEP:
+		p = phc_find(h, r->phc_step.index);
+		if (!p)
+			break;
+		p->steps++;
+		p->last_step_mono_ns = r->mono_ns;
+		p->last_step_delta_ns = r->phc_step.delta_ns;
+		break;
+	case TSMON_EVENT_PHC_FREQ:
+		/* a record stands for itself and the changes it suppressed */
+		p = phc_find(h, r->phc_freq.index);
+		if (!p)
+			break;
+		p->freq_ppb = r->phc_freq.freq_ppb;
+		p->freq_updates += 1 + r->phc_freq.suppressed;
+		break;
 	}
 }
 
@@ -386,6 +572,7 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 		h->ntp_state = r->ntp_state.state_after;
 		break;
 	}
+	phc_follow(h, r);
 }
 
 /*
@@ -450,7 +637,8 @@ static void usage(void)
 	fputs("usage: mkregion [-a] [-e N] [-i ID] [-H MASK] [-c NAME] "
 	      "[-T N] [-S N] [-F PPB]\n"
 	      "                [-m T:C:S] [-L DIR@NS] [-n KEY=VAL]... "
-	      "[-U MONO_NS]\n"
+	      "[-p KEY=VAL,...]...\n"
+	      "                [-U MONO_NS]\n"
 	      "                [-X MAGIC] [-V N] [-t BYTES]\n"
 	      "                OUT [EVENT...]\n", stderr);
 	exit(2);
@@ -474,7 +662,7 @@ int main(int argc, char **argv)
 	h.ntp_state = TSMON_NTP_STATE_UNKNOWN;
 	h.offs_real_ns = start_real - start_mono;
 	while ((opt = getopt(argc, argv,
-			     "ae:i:H:c:T:S:F:m:L:n:U:X:V:t:")) >= 0) {
+			     "ae:i:H:c:T:S:F:m:L:n:p:U:X:V:t:")) >= 0) {
 		switch (opt) {
 		case 'a':
 			append = 1;
@@ -517,6 +705,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			set_health(&h, optarg);
+			break;
+		case 'p':
+			add_phc(&h, optarg);
 			break;
 		case 'U':
 			update = num(optarg);

@@ -151,6 +151,8 @@ run --help
 expect_rc "--help exits 0" 0
 expect_line "--help lists status" "$out" '^  status '
 expect_line "--help lists ring" "$out" '^  ring '
+expect_line "--help lists events" "$out" '^  events '
+expect_line "--help lists config" "$out" '^  config '
 run ring --help
 expect_rc "ring --help exits 0" 0
 expect_in "ring --help documents --follow" "$out" "--follow"
@@ -158,6 +160,19 @@ run status --help
 expect_rc "status --help exits 0" 0
 expect_in "status --help documents --drift" "$out" "--drift PPB|kernel"
 expect_in "status --help documents --cooldown" "$out" "--cooldown SECONDS"
+expect_in "status --help documents --netlink" "$out" "--netlink"
+run events --help
+expect_rc "events --help exits 0" 0
+for opt in --json "--since SEQ" --all "--type T" "--count N" \
+	   "--timeout SECONDS"; do
+	expect_in "events --help documents $opt" "$out" "$opt"
+done
+run config --help
+expect_rc "config --help exits 0" 0
+expect_in "config --help documents --phc-freq-threshold" "$out" \
+	"--phc-freq-threshold PPB"
+expect_in "config --help documents --phc-freq-interval" "$out" \
+	"--phc-freq-interval MS"
 
 # ---------------------------------------------------------------- usage
 
@@ -205,11 +220,37 @@ usage_case "ring --since with --last" -d "$R0" ring --since 1 --last 2
 usage_case "ring --type with an empty name" -d "$R0" ring --type clock_step,
 usage_case "ring --type unknown" -d "$R0" ring --type clock_step,bogus
 expect_in "unknown type is named" "$err" "'bogus'"
-for t in clock_step leap_armed leap_disarmed leap_applied tai_change \
-	 clocksource_change resume lost ntp_sync ntp_unsync ntp_mode \
-	 ntp_state; do
+ALL_TYPES="clock_step leap_armed leap_disarmed leap_applied tai_change
+	   clocksource_change resume lost ntp_sync ntp_unsync ntp_mode
+	   ntp_state phc_step phc_freq phc_phase phc_extts phc_pps phc_add
+	   phc_remove"
+for t in $ALL_TYPES; do
 	expect_in "unknown type error lists $t" "$err" " $t"
 done
+# events and config parse their options before they look for the module
+usage_case "events with an argument" events extra
+usage_case "events --since 0" events --since 0
+usage_case "events --since not a number" events --since x
+usage_case "events --since with --all" events --since 3 --all
+expect_in "events: --since and --all named" "$err" \
+	"--since and --all exclude each other"
+usage_case "events --count 0" events --count 0
+usage_case "events --count negative" events --count -2
+usage_case "events --timeout with a unit" events --timeout 10s
+usage_case "events --timeout negative" events --timeout -1
+usage_case "events --type unknown" events --type phc_step,bogus
+expect_in "events: unknown type is named" "$err" \
+	"tsmon events: unknown event type 'bogus'; valid:"
+usage_case "status --netlink with a value" status --netlink=1
+usage_case "config with an argument" config extra
+usage_case "config --phc-freq-threshold not a number" config \
+	--phc-freq-threshold 1k
+usage_case "config --phc-freq-threshold negative" config \
+	--phc-freq-threshold -1
+usage_case "config --phc-freq-interval over 32 bits" config \
+	--phc-freq-interval 4294967296
+expect_in "config: bad value named" "$err" \
+	"tsmon config: --phc-freq-interval needs a number from 0 to 4294967295, not '4294967296'"
 
 # ---------------------------------------------------------------- open errors
 
@@ -230,6 +271,24 @@ if [ ! -e /dev/tsmon ]; then
 		"tsmon: cannot open /dev/tsmon: No such file or directory (is the tsmon module loaded? try: modprobe tsmon)"
 else
 	ok "# SKIP /dev/tsmon exists: module-not-loaded message not tested"
+fi
+
+# The netlink commands need the module's family, never the device: a
+# --device path that does not exist changes nothing.
+NO_FAMILY="tsmon: tsmon netlink family not found (is the tsmon module loaded? try: modprobe tsmon)"
+if [ ! -e /sys/module/tsmon ]; then
+	for cmd in "events" "events --json --all" "status --netlink" "config" \
+		   "config --phc-freq-threshold 5"; do
+		# shellcheck disable=SC2086 # split into arguments on purpose
+		run -d "$TMP/missing" $cmd
+		expect_rc "no module: $cmd exits 1" 1
+		[ "$err" = "$NO_FAMILY" ] && ok "no module: $cmd explained" ||
+			not_ok "no module: $cmd explained" "stderr: $err"
+		[ -z "$out" ] && ok "no module: $cmd prints nothing" ||
+			not_ok "no module: $cmd prints nothing" "$out"
+	done
+else
+	ok "# SKIP the tsmon module is loaded: family-not-found not tested"
 fi
 
 mkregion -X 0x1234 "$TMP/magic.bin"
@@ -275,8 +334,13 @@ assert c["flags"] == ["no_hook", "no_capture", "no_sync", "unbounded"], c
 assert c["bound_ns"] is None and c["sync_age_ns"] is None, c
 assert c["earliest_ns"] is None and c["latest_ns"] is None, c
 assert c["real_ns"] - c["mono_ns"] == s["offs_real_ns"], c
-assert c["drift_ppb"] == 50000 and c["cooldown_ns"] == 5000000000, c'
+assert c["drift_ppb"] == 50000 and c["cooldown_ns"] == 5000000000, c
+assert s["phcs"] == [] and s["phc_overflow"] == 0, s
+# the record limits are only known over netlink
+assert s["phc_freq_threshold_ppb"] is None, s
+assert s["phc_freq_interval_ms"] is None, s'
 run -d "$R0" status
+expect_line "empty region: no PHC" "$out" '^phcs +none$'
 expect_line "empty region: clock status and why" "$out" \
 	'^clock +UNKNOWN \(no hook, no capture, no sync update, unbounded\)$'
 expect_line "empty region: unbounded" "$out" '^bound +unbounded$'
@@ -304,7 +368,7 @@ export STEP_REAL=1798761600123456789
 export STA=$((0x0001 | 0x0040 | 0x2000))	# PLL UNSYNC NANO
 export OFFS=1000000000000000000
 R1=$TMP/all.bin
-mkregion -i "$INSTANCE" -H 7 -c tsc -T 36 -S 0x41 -F -12345 \
+mkregion -i "$INSTANCE" -H 63 -c tsc -T 36 -S 0x41 -F -12345 \
 	-m 4194253:4194304:22 -n state=ok -n offs_real=$OFFS "$R1" \
 	clocksource_change,from=tsc,to=hpet \
 	tai_change,before=36,after=37 \
@@ -328,7 +392,8 @@ expect_line "status: load time in UTC with ns" "$out" \
 	'^loaded at +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z'
 expect_line "status: ring and head" "$out" \
 	'^ring +64 entries of 64 bytes, head 13$'
-expect_line "status: hooks" "$out" '^hooks +timekeeper adjtimex settime$'
+expect_line "status: hooks" "$out" \
+	'^hooks +timekeeper adjtimex settime phc_adj phc_event phc_life$'
 expect_line "status: clocksource follows the last change" "$out" \
 	'^clocksource +hpet$'
 expect_line "status: TAI follows the leap" "$out" '^tai offset +38 s$'
@@ -363,7 +428,8 @@ assert s["abi_version"] == 1
 assert s["instance_id"] == int(env["INSTANCE"]), s["instance_id"]
 assert s["ring_entries"] == 64 and s["record_size"] == 64
 assert s["head"] == 13
-assert s["hooks"] == ["timekeeper", "adjtimex", "settime"]
+assert s["hooks"] == ["timekeeper", "adjtimex", "settime", "phc_adj",
+	"phc_event", "phc_life"]
 assert s["clocksource"] == "hpet"
 assert s["tai_offset"] == 38
 assert s["leap_state"] == "delete_pending"
@@ -378,7 +444,9 @@ assert (s["tk_mult"], s["cs_mult"], s["cs_shift"]) == (4194253, 4194304, 22)
 assert s["event_counts"] == {"clock_step": 1, "leap_armed": 2,
 	"leap_disarmed": 1, "leap_applied": 1, "tai_change": 1,
 	"clocksource_change": 1, "resume": 1, "ntp_sync": 1, "ntp_unsync": 1,
-	"ntp_mode": 1, "ntp_state": 1}, s["event_counts"]
+	"ntp_mode": 1, "ntp_state": 1, "phc_step": 0, "phc_freq": 0,
+	"phc_phase": 0, "phc_extts": 0, "phc_pps": 0, "phc_add": 0,
+	"phc_remove": 0}, s["event_counts"]
 n = s["ntp"]
 assert n["state"] == "ins" and n["captures"] == 0 and n["syncs"] == 0, n
 assert {k for k, v in n.items() if v is not None} == \
@@ -418,7 +486,7 @@ else
 	ok "status: no NTP details without the adjtimex hook"
 fi
 expect_line "status: missing hooks named" "$out" \
-	'^hooks +timekeeper \(not attached: adjtimex settime\)$'
+	'^hooks +timekeeper \(not attached: adjtimex settime phc_adj phc_event phc_life\)$'
 
 # The keys of status --json are a stable interface: all of them, in order.
 run -d "$R1" status --json
@@ -429,7 +497,8 @@ assert list(s) == ["abi_version", "instance_id", "load_real_ns",
 	"clocksource", "tai_offset", "leap_state", "leap_real_ns",
 	"ntp_status", "ntp_status_flags", "ntp", "last_step", "disruption",
 	"freq_ppb", "tk_mult", "cs_mult", "cs_shift", "event_counts",
-	"update_mono_ns", "offs_real_ns", "clock"], list(s)
+	"update_mono_ns", "offs_real_ns", "clock", "phcs", "phc_overflow",
+	"phc_freq_threshold_ppb", "phc_freq_interval_ms"], list(s)
 assert list(s["ntp"]) == ["state", "captures", "capture_mono_ns",
 	"capture_modes", "capture_mode_flags", "status", "status_flags",
 	"maxerror_ns", "esterror_ns", "offset_ns", "freq_ppb", "constant",
@@ -863,6 +932,179 @@ expect_json "names: quote and backslash escaped" '
 (s,) = recs
 assert s["clocksource"] == "q\"b\\s", s["clocksource"]'
 
+# ---------------------------------------------------------------- PHC
+
+# Every PHC record type; the health block's PHC table follows them as the
+# module keeps it: ptp0 present at load, ptp1 registered later, ptp2
+# registered and unregistered again.
+export PHC_TIME=1798761637000000000
+RP=$TMP/phc.bin
+mkregion -H 63 "$RP" \
+	phc_add,index=0,name=e1000e,flags=1 \
+	phc_add,index=1,name=tsmon-testphc \
+	phc_step,index=0,how=setoffset,delta=-250000000 \
+	phc_step,index=1,how=settime,time=$PHC_TIME \
+	phc_freq,index=0,freq=12345,scaled=809042,suppressed=2 \
+	phc_phase,index=0,offset=-1500 \
+	phc_extts,index=1,channel=2,ts=$((PHC_TIME + 123)) \
+	phc_extts,index=1,channel=0,ts=-123,flags=1 \
+	phc_pps,index=0 \
+	phc_add,index=2,name=gone \
+	phc_remove,index=2,name=gone \
+	phc_freq,index=1,freq=-7,scaled=-459
+
+run -d "$RP" ring
+expect_rc "PHC: ring exits 0" 0
+[ "$(wc -l <<<"$out")" -eq 12 ] && ok "PHC: one line per record" ||
+	not_ok "PHC: one line per record" "$out"
+expect_line "PHC: phc_add at load" "$out" \
+	'^ +1  [0-9T:.Z-]+ +[0-9.]+  phc_add +ptp0 "e1000e" \(present at load\)$'
+expect_line "PHC: phc_add" "$out" ' phc_add +ptp1 "tsmon-testphc"$'
+expect_line "PHC: phc_step setoffset" "$out" \
+	' phc_step +ptp0 setoffset -0\.250000000s \(-250000000 ns\)$'
+expect_line "PHC: phc_step settime" "$out" \
+	' phc_step +ptp1 settime to 1798761637\.000000000$'
+expect_line "PHC: phc_freq" "$out" \
+	' phc_freq +ptp0 \+12\.345 ppm \(12345 ppb\) suppressed=2$'
+expect_line "PHC: phc_freq negative" "$out" \
+	' phc_freq +ptp1 -0\.007 ppm \(-7 ppb\) suppressed=0$'
+expect_line "PHC: phc_phase" "$out" \
+	' phc_phase +ptp0 offset=-0\.000001500s \(-1500 ns\)$'
+expect_line "PHC: phc_extts time" "$out" \
+	' phc_extts +ptp1 channel=2 at 1798761637\.000000123$'
+expect_line "PHC: phc_extts offset" "$out" \
+	' phc_extts +ptp1 channel=0 offset -0\.000000123s \(-123 ns\)$'
+expect_line "PHC: phc_pps" "$out" ' phc_pps +ptp0$'
+expect_line "PHC: phc_remove" "$out" ' phc_remove +ptp2 "gone"$'
+
+run -d "$RP" ring --json
+expect_json "PHC: ring --json, every type with exactly its keys" '
+T = int(env["PHC_TIME"])
+want = [
+	{"type": "phc_add", "index": 0, "name": "e1000e", "at_load": True},
+	{"type": "phc_add", "index": 1, "name": "tsmon-testphc",
+	 "at_load": False},
+	{"type": "phc_step", "index": 0, "how": "setoffset",
+	 "delta_ns": -250000000, "time_ns": None},
+	{"type": "phc_step", "index": 1, "how": "settime", "delta_ns": None,
+	 "time_ns": T},
+	{"type": "phc_freq", "index": 0, "freq_ppb": 12345,
+	 "scaled_ppm": 809042, "suppressed": 2},
+	{"type": "phc_phase", "index": 0, "offset_ns": -1500},
+	{"type": "phc_extts", "index": 1, "channel": 2,
+	 "timestamp_ns": T + 123, "offset": False},
+	{"type": "phc_extts", "index": 1, "channel": 0, "timestamp_ns": -123,
+	 "offset": True},
+	{"type": "phc_pps", "index": 0},
+	{"type": "phc_add", "index": 2, "name": "gone", "at_load": False},
+	{"type": "phc_remove", "index": 2, "name": "gone", "at_load": False},
+	{"type": "phc_freq", "index": 1, "freq_ppb": -7, "scaled_ppm": -459,
+	 "suppressed": 0},
+]
+assert len(recs) == len(want), len(recs)
+for i, (r, w) in enumerate(zip(recs, want)):
+	assert r["seq"] == i + 1, r
+	assert list(r)[:4] == ["seq", "type", "mono_ns", "real_ns"], r
+	assert {k: r[k] for k in list(r)[4:]} == \
+		{k: v for k, v in w.items() if k != "type"}, (r, w)
+	assert r["type"] == w["type"], r'
+
+run -d "$RP" ring --json --type phc_step,phc_pps
+expect_json "PHC: ring --type with PHC types" '
+assert [r["seq"] for r in recs] == [3, 4, 9], recs'
+
+run -d "$RP" status
+expect_rc "PHC: status exits 0" 0
+expect_line "PHC: hooks" "$out" \
+	'^hooks +timekeeper adjtimex settime phc_adj phc_event phc_life$'
+expect_line "PHC: count" "$out" '^phcs +2$'
+expect_line "PHC: ptp0 at load" "$out" '^ptp0 +"e1000e" \(present at load\)$'
+expect_line "PHC: ptp0 last step" "$out" \
+	'^ +steps 1, last [0-9.]+s ago, delta -250 ms \(-250000000 ns\)$'
+expect_line "PHC: ptp0 frequency, the record and what it suppressed" \
+	"$out" '^ +frequency 12\.345 ppm \(12345 ppb\), 3 updates$'
+expect_line "PHC: ptp1" "$out" '^ptp1 +"tsmon-testphc"$'
+expect_line "PHC: ptp1 settime step has no delta" "$out" \
+	'^ +steps 1, last [0-9.]+s ago, delta 0 ns$'
+expect_line "PHC: ptp1 frequency" "$out" \
+	'^ +frequency -0\.007 ppm \(-7 ppb\), 1 updates$'
+if grep -qE '^(ptp2|phc overflow|phc freq filter) ' <<<"$out"; then
+	not_ok "PHC: no removed PHC, no overflow, no limits from a region" \
+		"$out"
+else
+	ok "PHC: no removed PHC, no overflow, no limits from a region"
+fi
+run -d "$RP" ring --json
+export RING_JSON=$out
+run -d "$RP" status --json
+expect_json "PHC: status --json PHC table agrees with the ring" '
+(s,) = recs
+ring = [json.loads(l) for l in env["RING_JSON"].splitlines()]
+assert s["phc_overflow"] == 0, s
+assert [p["index"] for p in s["phcs"]] == [0, 1], s["phcs"]
+for p in s["phcs"]:
+	assert list(p) == ["index", "name", "at_load", "steps",
+		"last_step_mono_ns", "last_step_delta_ns", "freq_ppb",
+		"freq_updates"], list(p)
+	add = [r for r in ring if r["type"] == "phc_add"
+	       and r["index"] == p["index"]][-1]
+	assert (p["name"], p["at_load"]) == (add["name"], add["at_load"]), p
+	steps = [r for r in ring if r["type"] == "phc_step"
+		 and r["index"] == p["index"]]
+	assert p["steps"] == len(steps), p
+	assert p["last_step_mono_ns"] == steps[-1]["mono_ns"], p
+	assert p["last_step_delta_ns"] == (steps[-1]["delta_ns"] or 0), p
+	freqs = [r for r in ring if r["type"] == "phc_freq"
+		 and r["index"] == p["index"]]
+	assert p["freq_ppb"] == freqs[-1]["freq_ppb"], p
+	assert p["freq_updates"] == sum(1 + r["suppressed"] for r in freqs), p
+assert s["event_counts"]["phc_extts"] == 2, s["event_counts"]
+assert s["event_counts"]["phc_add"] == 3, s["event_counts"]'
+
+# A PHC that never stepped nor changed frequency; more PHCs than slots.
+mkregion -H 63 -p index=3,name=idle "$TMP/phcfull.bin" \
+	phc_add,index=10 phc_add,index=11 phc_add,index=12 phc_add,index=13 \
+	phc_add,index=14 phc_add,index=15 phc_add,index=16 phc_add,index=17 \
+	phc_add,index=18
+run -d "$TMP/phcfull.bin" status
+expect_line "PHC: all slots shown" "$out" '^phcs +8$'
+expect_line "PHC: never stepped" "$out" '^ +steps 0$'
+expect_line "PHC: overflow" "$out" \
+	'^phc overflow +2 \(PHCs that found no free slot\)$'
+run -d "$TMP/phcfull.bin" status --json
+expect_json "PHC: a full table, null step values" '
+(s,) = recs
+assert [p["index"] for p in s["phcs"]] == [3] + list(range(10, 17)), s
+assert s["phc_overflow"] == 2, s
+p = s["phcs"][0]
+assert p == {"index": 3, "name": "idle", "at_load": False, "steps": 0,
+	"last_step_mono_ns": None, "last_step_delta_ns": None, "freq_ppb": 0,
+	"freq_updates": 0}, p'
+
+# A count beyond the table (a corrupt block) shows the slots there are.
+mkregion -n phc_count=4000000000 "$TMP/phcbad.bin"
+run -d "$TMP/phcbad.bin" status --json
+expect_json "PHC: count beyond the table clamped" '
+(s,) = recs
+assert len(s["phcs"]) == 8, s["phcs"]'
+
+# Names from drivers are bytes: escaped in JSON, harmless in text.
+mkregion -H 63 "$TMP/phcname.bin" \
+	"phc_add,index=0,name=$(printf 'a\033b"c')" phc_step,index=0,how=9
+run -d "$TMP/phcname.bin" ring --json
+expect_json "PHC: name escaped, unknown how" '
+a, b = recs
+assert a["name"] == "a\x1bb\"c", a
+assert b["how"] == "unknown", b
+assert b["delta_ns"] is None and b["time_ns"] is None, b'
+run -d "$TMP/phcname.bin" ring
+expect_line "PHC: control character in a name shown as ?" "$out" \
+	' phc_add +ptp0 "a\?b"c"$'
+expect_line "PHC: unknown how" "$out" ' phc_step +ptp0 unknown$'
+run -d "$TMP/phcname.bin" status
+expect_line "PHC: control character in the status name" "$out" \
+	'^ptp0 +"a\?b"c"$'
+
 # ---------------------------------------------------------------- pipes
 
 # More output than a pipe holds, into a reader that leaves after one line.
@@ -926,7 +1168,8 @@ if command -v valgrind >/dev/null; then
 	for args in "$R2 status" "$R2 status --json" "$R2 ring" \
 		    "$R2 ring --json --since 1" "$R1 ring" "$R1 ring --json" \
 		    "$R6 status --drift kernel" "$R6 status --json" \
-		    "$TMP/step.bin status --json"; do
+		    "$TMP/step.bin status --json" "$RP ring" \
+		    "$RP ring --json" "$RP status" "$RP status --json"; do
 		valgrind -q --leak-check=full --show-leak-kinds=all \
 			--errors-for-leak-kinds=all --error-exitcode=99 \
 			"$TSMON" -d $args >/dev/null 2>"$TMP/vg"
