@@ -161,7 +161,14 @@ $(B)/tests/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/helpers -o $@ $<
 
-selftests: $(SELF_BINS) $(HELPER_BINS) cli
+# chronyd for tsmon_chrony: unpacked from Debian's package, never installed
+# (installing it would start chronyd on this machine).
+CHRONYD		:= $(B)/chrony/usr/sbin/chronyd
+
+$(CHRONYD):
+	tests/ntp/fetch.sh $(B) || echo "note: no chronyd; tsmon_chrony will skip"
+
+selftests: $(SELF_BINS) $(HELPER_BINS) cli | $(CHRONYD)
 
 $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LIB_A)
 	@mkdir -p $(dir $@)

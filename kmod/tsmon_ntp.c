@@ -7,10 +7,13 @@
  * exact shadow of that state machine by probing the three places that
  * drive it:
  *
- *  - do_adjtimex() (kretprobe; adjtimex(2), clock_adjtime(CLOCK_REALTIME)):
- *    the STA_* bits the kernel now holds. Its return value is time_state
- *    unless an error status (STA_UNSYNC...) hides it behind TIME_ERROR;
- *    when it is not hidden the shadow is resynchronised from it.
+ *  - __do_adjtimex() (kretprobe; every adjtimex(2) and
+ *    clock_adjtime(CLOCK_REALTIME) that passed validation): the STA_* bits
+ *    and errors the kernel now holds. It runs under the timekeeper lock, as
+ *    second_overflow() does, so no second boundary can fall between the
+ *    kernel's answer and tsmon's capture of it. Its return value is
+ *    time_state unless an error status (STA_UNSYNC...) hides it behind
+ *    TIME_ERROR; when it is not hidden the shadow is resynchronised from it.
  *  - second_overflow(secs) (kprobe): the only place time_state moves.
  *        TIME_OK   -> TIME_INS / TIME_DEL   STA_INS / STA_DEL set; the leap
  *                                           is scheduled for that UTC day
@@ -39,8 +42,8 @@
  * PPS, NANO, clock error bits), ntp_state (time_state). The first call seen
  * after load is the baseline.
  *
- * A kprobe on do_settimeofday64() tells clock_settime/settimeofday steps
- * from ADJ_SETOFFSET ones. No probe is required: one that cannot attach is
+ * Kprobes on do_adjtimex() (ADJ_SETOFFSET) and do_settimeofday64() tell
+ * clock_settime/settimeofday steps from ADJ_SETOFFSET ones. No probe is required: one that cannot attach is
  * left out of health.hooks and the module works without it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -60,7 +63,6 @@
 struct tsmon_adj_ctx {
 	struct __kernel_timex *txc;
 	unsigned int modes;
-	u64 gen;		/* d->ntp_gen when the call began */
 };
 
 static void tsmon_mark_step(struct tsmon_dev *d, u32 reason)
@@ -127,7 +129,6 @@ static void tsmon_ntp_state_to(struct tsmon_dev *d, int state, u64 mono,
 
 	if (state == d->ntp_state)
 		return;
-	d->ntp_gen++;
 	if (d->ntp_seen) {
 		tsmon_rec_init(&rec, TSMON_EVENT_NTP_STATE, mono, real);
 		rec.ntp_state.state_before = d->ntp_state;
@@ -282,7 +283,6 @@ static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 	 * the step or clocksource change that caused them.
 	 */
 	flags = tsmon_lock(d);
-	d->ntp_gen++;
 	d->ntp_next_leap = TIME64_MAX;
 	d->ntp_maxerror_us = NTP_PHASE_LIMIT;
 	d->ntp_esterror_us = NTP_PHASE_LIMIT;
@@ -355,13 +355,6 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 
 	flags = tsmon_lock(d);
 	tsmon_health_begin(d);
-	/*
-	 * The return value is time_state as of the call. If the shadow moved
-	 * meanwhile (a second boundary, an ntp_clear()), it is newer than
-	 * that value and must not be rewound to it.
-	 */
-	if (ret != TIME_ERROR && ctx->gen != d->ntp_gen)
-		ret = TIME_ERROR;
 	first = !d->ntp_seen;
 	prev = d->ntp_status;
 
@@ -370,8 +363,10 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	h->ntp_capture_modes = ctx->modes;
 	h->ntp_maxerror_ns = (u64)txc->maxerror * NSEC_PER_USEC;
 	h->ntp_esterror_ns = (u64)txc->esterror * NSEC_PER_USEC;
-	h->ntp_offset_ns = (u64)(status & STA_NANO ? txc->offset :
-				 txc->offset * NSEC_PER_USEC);
+	/* adjtime(3) calls return the remaining slew there, not the PLL's. */
+	if (!(ctx->modes & ADJ_ADJTIME))
+		h->ntp_offset_ns = (u64)(status & STA_NANO ? txc->offset :
+					 txc->offset * NSEC_PER_USEC);
 	/* timex.freq is ppm with 16 fractional bits. */
 	h->ntp_freq_ppb = (u64)div_s64(txc->freq * 1000, 1 << 16);
 	h->ntp_constant = (u32)txc->constant;
@@ -401,9 +396,20 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		} else if (ret != TIME_DEL) {
 			d->del_armed = false;
 		}
-	} else if (first && ret == TIME_ERROR && d->ins_armed) {
-		/* Hidden, but an insertion scheduled means TIME_INS. */
-		d->ntp_state = TIME_INS;
+	} else if (first && ret == TIME_ERROR) {
+		/*
+		 * Hidden behind an error status at the first sight. The kernel
+		 * enters TIME_INS / TIME_DEL within a second of STA_INS /
+		 * STA_DEL and stays there while they are set (or until the leap
+		 * happens), so that is the state to assume.
+		 */
+		if (d->ins_armed || (status & STA_INS)) {
+			d->ntp_state = TIME_INS;
+		} else if (status & STA_DEL) {
+			d->ntp_state = TIME_DEL;
+			d->ntp_next_leap = tsmon_deletion_at(sec);
+			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
+		}
 	}
 	if (first) {
 		d->ntp_seen = true;
@@ -428,14 +434,21 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
-					   adjtimex_krp);
 	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
 
 	ctx->txc = (struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
 	ctx->modes = ctx->txc->modes;
-	ctx->gen = READ_ONCE(d->ntp_gen);
-	if (ctx->modes & ADJ_SETOFFSET)
+	return 0;
+}
+
+/* do_adjtimex() applies ADJ_SETOFFSET before __do_adjtimex() runs. */
+static int tsmon_setoffset_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tsmon_dev *d = container_of(p, struct tsmon_dev, setoffset_kp);
+	const struct __kernel_timex *txc =
+		(const struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
+
+	if (txc->modes & ADJ_SETOFFSET)
 		tsmon_mark_step(d, TSMON_STEP_SETOFFSET);
 	return 0;
 }
@@ -448,9 +461,6 @@ static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
 	int ret = (int)regs_return_value(regs);
 
-	/* A failed call changed nothing; txc was filled only on success. */
-	if (ret < 0)
-		return 0;
 	atomic64_inc(&d->adjtimex_calls);
 	tsmon_adjtimex_seen(d, ctx, ret);
 	return 0;
@@ -496,25 +506,24 @@ void tsmon_probes_attach(struct tsmon_dev *d)
 		goto err_second;
 	if (tsmon_kprobe(&d->clear_kp, "ntp_clear", tsmon_clear_pre))
 		goto err_clear;
+	if (tsmon_kprobe(&d->setoffset_kp, "do_adjtimex", tsmon_setoffset_pre))
+		goto err_setoffset;
 
-	d->adjtimex_krp.kp.symbol_name = "do_adjtimex";
+	d->adjtimex_krp.kp.symbol_name = "__do_adjtimex";
 	d->adjtimex_krp.entry_handler = tsmon_adjtimex_entry;
 	d->adjtimex_krp.handler = tsmon_adjtimex_ret;
 	d->adjtimex_krp.data_size = sizeof(struct tsmon_adj_ctx);
-	/*
-	 * do_adjtimex() may sleep (clock_was_set() waits for other CPUs), so
-	 * several callers can be inside it at once.
-	 */
-	d->adjtimex_krp.maxactive = 64;
 	ret = register_kretprobe(&d->adjtimex_krp);
 	if (ret) {
-		pr_warn("cannot probe do_adjtimex (%d)\n", ret);
+		pr_warn("cannot probe __do_adjtimex (%d)\n", ret);
 		goto err_adjtimex;
 	}
 	d->hooks |= TSMON_HOOK_ADJTIMEX;
 	goto settime;
 
 err_adjtimex:
+	unregister_kprobe(&d->setoffset_kp);
+err_setoffset:
 	unregister_kprobe(&d->clear_kp);
 err_clear:
 	unregister_kprobe(&d->second_kp);
@@ -537,6 +546,7 @@ void tsmon_probes_detach(struct tsmon_dev *d)
 		unregister_kprobe(&d->settime_kp);
 	if (d->hooks & TSMON_HOOK_ADJTIMEX) {
 		unregister_kretprobe(&d->adjtimex_krp);
+		unregister_kprobe(&d->setoffset_kp);
 		unregister_kprobe(&d->clear_kp);
 		unregister_kprobe(&d->second_kp);
 	}

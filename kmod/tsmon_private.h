@@ -67,7 +67,6 @@ struct tsmon_tk_snap {
  * @ntp_state:    shadow of the kernel's time_state (TIME_OK..TIME_WAIT)
  * @ntp_next_leap: shadow of ntp_next_leap_sec, TIME64_MAX if none
  * @ntp_cleared:  ntp_clear() ran in the timekeeper update in progress
- * @ntp_gen:      bumped whenever the shadow state moves
  * @ntp_maxerror_us: shadow of time_maxerror (grows 500 us per second)
  * @ntp_esterror_us: shadow of time_esterror
  * @sync_last_mono: CLOCK_MONOTONIC of the last sync update, 0 if none
@@ -116,7 +115,6 @@ struct tsmon_dev {
 	int ntp_state;
 	s64 ntp_next_leap;
 	bool ntp_cleared;
-	u64 ntp_gen;
 	s64 ntp_maxerror_us;
 	s64 ntp_esterror_us;
 	u64 sync_last_mono;
@@ -140,6 +138,7 @@ struct tsmon_dev {
 	struct kprobe settime_kp;
 	struct kprobe second_kp;
 	struct kprobe clear_kp;
+	struct kprobe setoffset_kp;
 
 	struct tsmon_phc_priv phc_priv[TSMON_PHC_SLOTS];
 	struct kretprobe phc_settime_krp;

@@ -128,4 +128,37 @@ static inline int ntp_set_leap_bits(int bits)
 	return ntp_set_status((status & ~(STA_INS | STA_DEL)) | bits);
 }
 
+/*
+ * Puts back the NTP state read earlier with ntp_read(): status bits,
+ * frequency, tick, time constant and error estimates. STA_NANO is not an
+ * ADJ_STATUS bit (ADJ_NANO / ADJ_MICRO select it), and the kernel adds 4
+ * to a time constant given in microsecond mode; so the values go in under
+ * ADJ_NANO, which takes the constant as it was read, and ADJ_MICRO follows
+ * when the saved state was in microsecond mode. Leaving PLL mode clears the
+ * read-only bits, which is how the kernel itself would have them.
+ */
+static inline int ntp_restore(const struct timex *saved)
+{
+	struct timex tx = {
+		.modes = ADJ_STATUS | ADJ_NANO | ADJ_FREQUENCY | ADJ_TICK |
+			 ADJ_TIMECONST | ADJ_MAXERROR | ADJ_ESTERROR,
+		.status = saved->status,
+		.freq = saved->freq,
+		.tick = saved->tick,
+		.constant = saved->constant,
+		.maxerror = saved->maxerror,
+		.esterror = saved->esterror,
+	};
+
+	if (adjtimex(&tx) < 0)
+		return -errno;
+	if (!(saved->status & STA_NANO)) {
+		memset(&tx, 0, sizeof(tx));
+		tx.modes = ADJ_MICRO;
+		if (adjtimex(&tx) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 #endif /* TSMON_CLOCKOPS_H */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,6 +264,332 @@ static inline struct tsmon *open_or_bail(void)
 		ksft_exit_fail_msg("tsmon_open: %s (is the module loaded?)\n",
 				   strerror(-err));
 	return t;
+}
+
+/* ----------------------------------------------------------- NTP capture */
+
+#define USEC_NS			1000LL
+/* The kernel's maxerror limit: beyond it the clock is unsynchronised. */
+#define NTP_PHASE_LIMIT_US	16000000L
+
+/* timex.offset in nanoseconds: its unit follows STA_NANO. */
+static inline int64_t timex_offset_ns(const struct timex *tx)
+{
+	return tx->status & STA_NANO ? (int64_t)tx->offset :
+	       (int64_t)tx->offset * USEC_NS;
+}
+
+/* timex.freq (ppm << 16) in ppb, truncated toward zero as tsmon keeps it. */
+static inline int64_t timex_freq_ppb(const struct timex *tx)
+{
+	return (int64_t)tx->freq * 1000 / 65536;
+}
+
+static inline bool field_eq(const char *name, int64_t got, int64_t want)
+{
+	if (got == want)
+		return true;
+	ksft_print_msg("%s = %lld, want %lld\n", name, (long long)got,
+		       (long long)want);
+	return false;
+}
+
+/*
+ * The health block holds what the adjtimex call @tx (returning @ret)
+ * reported, field by field. The kernel's time_state is visible only when
+ * the call did not return TIME_ERROR.
+ */
+static inline bool health_matches_timex(const struct tsmon_health *h,
+					const struct timex *tx, int ret)
+{
+	bool ok = true;
+
+	ok &= field_eq("ntp_status", h->ntp_status, (uint32_t)tx->status);
+	ok &= field_eq("ntp_maxerror_ns", h->ntp_maxerror_ns,
+		       tx->maxerror * USEC_NS);
+	ok &= field_eq("ntp_esterror_ns", h->ntp_esterror_ns,
+		       tx->esterror * USEC_NS);
+	ok &= field_eq("ntp_offset_ns", (int64_t)h->ntp_offset_ns,
+		       timex_offset_ns(tx));
+	ok &= field_eq("ntp_freq_ppb", (int64_t)h->ntp_freq_ppb,
+		       timex_freq_ppb(tx));
+	ok &= field_eq("ntp_constant", (int32_t)h->ntp_constant, tx->constant);
+	ok &= field_eq("ntp_tick_us", h->ntp_tick_us, tx->tick);
+	ok &= field_eq("tai_offset", (int32_t)h->tai_offset, tx->tai);
+	if (ret != TIME_ERROR)
+		ok &= field_eq("ntp_state", h->ntp_state, ret);
+	return ok;
+}
+
+/* ----------------------------------------------------------- bounded clock */
+
+/*
+ * The bound tsmon_now() owes for health @h at CLOCK_MONOTONIC @mono with
+ * @drift_ppb: the last sync update's maxerror plus the drift over its age,
+ * rounded down (UINT64_MAX, unbounded, if that does not fit).
+ */
+static inline uint64_t expected_bound(const struct tsmon_health *h,
+				      uint64_t mono, uint64_t drift_ppb)
+{
+	uint64_t age = mono > h->sync_mono_ns ? mono - h->sync_mono_ns : 0;
+	unsigned __int128 b = (unsigned __int128)age * drift_ppb /
+			      NSEC_PER_SEC + h->sync_maxerror_ns;
+
+	return b >= UINT64_MAX ? UINT64_MAX : (uint64_t)b;
+}
+
+static inline void print_time(const char *what, const struct tsmon_time *tm)
+{
+	ksft_print_msg("%s: status %u flags 0x%x real %llu mono %llu bound %llu [%llu, %llu] age %llu held %llu\n",
+		       what, tm->status, tm->flags,
+		       (unsigned long long)tm->real_ns,
+		       (unsigned long long)tm->mono_ns,
+		       (unsigned long long)tm->bound_ns,
+		       (unsigned long long)tm->earliest_ns,
+		       (unsigned long long)tm->latest_ns,
+		       (unsigned long long)tm->sync_age_ns,
+		       (unsigned long long)tm->held_ns);
+}
+
+/*
+ * tsmon_now() together with the health block it was computed from: the
+ * block is read before and after, and the read is retried when anything
+ * (an adjtimex call by a daemon) changed it in between.
+ */
+static inline bool now_with_health(const struct tsmon *t, struct tsmon_time *tm,
+				   struct tsmon_health *h)
+{
+	struct tsmon_health h0;
+	int i, err;
+
+	for (i = 0; i < 100; i++) {
+		if (!read_health(t, &h0))
+			return false;
+		err = tsmon_now(t, tm);
+		if (err) {
+			ksft_print_msg("tsmon_now: %s\n", strerror(-err));
+			return false;
+		}
+		if (!read_health(t, h))
+			return false;
+		if (h->seq == h0.seq)
+			return true;
+	}
+	ksft_print_msg("the health block kept changing around tsmon_now()\n");
+	return false;
+}
+
+/*
+ * @tm is a bounded read of the model in @h: real_ns is CLOCK_MONOTONIC
+ * plus offs_real_ns (what CLOCK_REALTIME reads at that instant), the bound
+ * is expected_bound() and the interval is real_ns +- bound.
+ */
+static inline bool time_is_bounded(const struct tsmon_time *tm,
+				   const struct tsmon_health *h,
+				   uint64_t drift_ppb)
+{
+	uint64_t bound = expected_bound(h, tm->mono_ns, drift_ppb);
+	bool ok = true;
+
+	if (tm->flags & TSMON_TIME_UNBOUNDED) {
+		ksft_print_msg("flag UNBOUNDED on a bounded read\n");
+		ok = false;
+	}
+	if (tm->real_ns != tm->mono_ns + h->offs_real_ns) {
+		ksft_print_msg("real_ns %llu != mono_ns + offs_real_ns %llu\n",
+			       (unsigned long long)tm->real_ns,
+			       (unsigned long long)(tm->mono_ns +
+						    h->offs_real_ns));
+		ok = false;
+	}
+	if (tm->bound_ns != bound) {
+		ksft_print_msg("bound_ns %llu, want %llu (maxerror %llu, age %llu ns, drift %llu ppb)\n",
+			       (unsigned long long)tm->bound_ns,
+			       (unsigned long long)bound,
+			       (unsigned long long)h->sync_maxerror_ns,
+			       (unsigned long long)(tm->mono_ns -
+						    h->sync_mono_ns),
+			       (unsigned long long)drift_ppb);
+		ok = false;
+	}
+	if (tm->sync_age_ns != tm->mono_ns - h->sync_mono_ns) {
+		ksft_print_msg("sync_age_ns %llu, want %llu\n",
+			       (unsigned long long)tm->sync_age_ns,
+			       (unsigned long long)(tm->mono_ns -
+						    h->sync_mono_ns));
+		ok = false;
+	}
+	if (tm->earliest_ns != tm->real_ns - tm->bound_ns ||
+	    tm->latest_ns != tm->real_ns + tm->bound_ns) {
+		ksft_print_msg("interval [%llu, %llu] is not real_ns +- bound_ns\n",
+			       (unsigned long long)tm->earliest_ns,
+			       (unsigned long long)tm->latest_ns);
+		ok = false;
+	}
+	if (!ok)
+		print_time("read", tm);
+	return ok;
+}
+
+/* No bound known: the interval is the whole time line. */
+static inline bool time_is_unbounded(const struct tsmon_time *tm)
+{
+	if ((tm->flags & TSMON_TIME_UNBOUNDED) && tm->bound_ns == UINT64_MAX &&
+	    tm->earliest_ns == 0 && tm->latest_ns == UINT64_MAX)
+		return true;
+	print_time("want an unbounded read", tm);
+	return false;
+}
+
+/* ----------------------------------------------------------- PHCs */
+
+#define PHC_CLASS_DIR		"/sys/class/ptp"
+#define PHC_MAX_INDEX		64	/* /dev/ptp<N> indices searched */
+#define TSMON_PARAM_DIR		TSMON_SYSMOD "/parameters"
+
+#ifndef FD_TO_CLOCKID
+#define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
+#endif
+
+/* The driver's clock name of /dev/ptp<index>; false if there is none. */
+static inline bool phc_name(int index, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), PHC_CLASS_DIR "/ptp%d/clock_name", index);
+	return read_sysfs_line(path, buf, size);
+}
+
+/*
+ * The lowest PHC index whose clock name starts with @prefix (@match) or
+ * does not (!@match), or -1.
+ */
+static inline int phc_find(const char *prefix, bool match)
+{
+	char name[64];
+	int index;
+
+	for (index = 0; index < PHC_MAX_INDEX; index++)
+		if (phc_name(index, name, sizeof(name)) &&
+		    (strncmp(name, prefix, strlen(prefix)) == 0) == match)
+			return index;
+	return -1;
+}
+
+/* Opens /dev/ptp<index> for adjusting; the fd (its clock in *clk) or -errno. */
+static inline int phc_open(int index, clockid_t *clk)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/ptp%d", index);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*clk = FD_TO_CLOCKID(fd);
+	return fd;
+}
+
+/* A numeric tsmon module parameter (/sys/module/tsmon/parameters). */
+static inline int tsmon_param_get(const char *name, unsigned long *val)
+{
+	char path[128], buf[32], *end;
+
+	snprintf(path, sizeof(path), TSMON_PARAM_DIR "/%s", name);
+	if (!read_sysfs_line(path, buf, sizeof(buf)))
+		return errno ? -errno : -EIO;
+	errno = 0;
+	*val = strtoul(buf, &end, 10);
+	return errno || end == buf ? -EINVAL : 0;
+}
+
+static inline int tsmon_param_set(const char *name, unsigned long val)
+{
+	char path[128], buf[32];
+	int fd, len, err = 0;
+
+	snprintf(path, sizeof(path), TSMON_PARAM_DIR "/%s", name);
+	len = snprintf(buf, sizeof(buf), "%lu", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != len)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * The test PHC module (tests/phc/tsmon_testphc.c), built for each kernel
+ * as build/testphc/<kernel>/tsmon_testphc.ko: its PHCs are named
+ * "tsmon-testphc", "tsmon-testphc1", ... in the order registered.
+ */
+#define TESTPHC_MOD		"tsmon_testphc"
+#define TESTPHC_NAME		"tsmon-testphc"
+
+/* Path of the module for the running kernel; false if it is not built. */
+static inline bool testphc_ko(char *buf, size_t size)
+{
+	const char *kver = getenv("TSMON_KVER");
+	struct utsname u;
+
+	if (!kver) {
+		if (uname(&u))
+			return false;
+		kver = u.release;
+	}
+	snprintf(buf, size, "build/testphc/%s/" TESTPHC_MOD ".ko", kver);
+	return access(buf, R_OK) == 0;
+}
+
+static inline bool testphc_loaded(void)
+{
+	return access("/sys/module/" TESTPHC_MOD, F_OK) == 0;
+}
+
+/* Registers @count test PHCs; 0 or -errno. */
+static inline int testphc_load(unsigned int count)
+{
+	char ko[256], params[32];
+	int fd, ret;
+
+	if (!testphc_ko(ko, sizeof(ko)))
+		return -ENOENT;
+	snprintf(params, sizeof(params), "count=%u", count);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static inline int testphc_unload(void)
+{
+	return syscall(SYS_delete_module, TESTPHC_MOD, O_NONBLOCK) ?
+		-errno : 0;
+}
+
+/* Name of test PHC number @i. */
+static inline void testphc_name(unsigned int i, char *buf, size_t size)
+{
+	if (i)
+		snprintf(buf, size, TESTPHC_NAME "%u", i);
+	else
+		snprintf(buf, size, TESTPHC_NAME);
+}
+
+/* /dev/ptp<index> of test PHC number @i, or -1. */
+static inline int testphc_index(unsigned int i)
+{
+	char name[64], want[32];
+	int index;
+
+	testphc_name(i, want, sizeof(want));
+	for (index = 0; index < PHC_MAX_INDEX; index++)
+		if (phc_name(index, name, sizeof(name)) && !strcmp(name, want))
+			return index;
+	return -1;
 }
 
 #endif /* TSMON_SELFTEST_H */
