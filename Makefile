@@ -51,7 +51,7 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
 		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12)
 
-.PHONY: all lib cli module modules deps unit clitest selftests bench demo check \
+.PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench demo check \
 	kcheck vmcheck clean
 
 all: lib cli module
@@ -123,16 +123,35 @@ module:
 
 modules: $(foreach k,$(KVERS),$(B)/kmod/$(k)/tsmon.ko)
 
-# W=1 and sparse over every file, for both kernels; any diagnostic fails.
-kcheck: modules
-	@set -e; for k in $(KVERS); do \
-		echo "== sparse + W=1: $$k"; \
-		$(MAKE) -s -C /lib/modules/$$k/build M=$(CURDIR)/$(B)/kmod/$$k \
-			W=1 C=2 modules > $(B)/kmod/$$k/sparse.log 2>&1 || \
-			{ cat $(B)/kmod/$$k/sparse.log; exit 1; }; \
-		if grep -E 'warning|error' $(B)/kmod/$$k/sparse.log; then \
-			echo "sparse/W=1 diagnostics for $$k"; exit 1; fi; \
-	done
+TESTPHC_SRCS	:= tests/phc/Kbuild tests/phc/tsmon_testphc.c
+
+# The test PHC module (guest tests only), a symlink tree per kernel as for tsmon.ko.
+$(B)/testphc/%/tsmon_testphc.ko: $(TESTPHC_SRCS)
+	@mkdir -p $(B)/testphc/$*
+	@for f in $(TESTPHC_SRCS); do ln -sf $(CURDIR)/$$f $(B)/testphc/$*/; done
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/testphc/$* W=1 modules \
+		2>&1 | tee $(B)/testphc/$*/build.log
+	@if grep -E 'warning:|error:' $(B)/testphc/$*/build.log; then \
+		echo "test PHC build for $* is not warning-free"; rm -f $@; exit 1; fi
+	@test -f $@
+
+testphc: $(foreach k,$(KVERS),$(B)/testphc/$(k)/tsmon_testphc.ko)
+
+# linuxptp (phc_ctl, phc2sys) for the PHC tests: unpacked, not installed.
+linuxptp:
+	tests/phc/fetch-linuxptp.sh $(B)
+
+# W=1 and sparse over every file of both modules, for both kernels; any
+# diagnostic fails.
+kcheck: modules testphc
+	@set -e; for k in $(KVERS); do for d in kmod testphc; do \
+		echo "== sparse + W=1: $$d $$k"; \
+		$(MAKE) -s -C /lib/modules/$$k/build M=$(CURDIR)/$(B)/$$d/$$k \
+			W=1 C=2 modules > $(B)/$$d/$$k/sparse.log 2>&1 || \
+			{ cat $(B)/$$d/$$k/sparse.log; exit 1; }; \
+		if grep -E 'warning|error' $(B)/$$d/$$k/sparse.log; then \
+			echo "sparse/W=1 diagnostics for $$d $$k"; exit 1; fi; \
+	done; done
 
 # ---------------------------------------------------------------- tests
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(wildcard tests/unit/*.h) $(LIB_A)
@@ -178,7 +197,7 @@ bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done
 
 # One guest run of the whole selftest suite on one kernel (KV=6.1|6.12).
-vmcheck: selftests modules
+vmcheck: selftests modules testphc linuxptp
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
 	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
 

@@ -345,16 +345,18 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 {
 	const struct __kernel_timex *txc = ctx->txc;
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
-	s64 sec = div_u64(real, NSEC_PER_SEC);
 	u32 status = (u32)txc->status;
 	struct tsmon_health *h = d->health;
 	unsigned long flags;
 	bool first;
+	u64 real;
 	u32 prev;
+	s64 sec;
 
 	flags = tsmon_lock(d);
 	tsmon_health_begin(d);
+	real = tsmon_real_of(d, mono);
+	sec = div_u64(real, NSEC_PER_SEC);
 	first = !d->ntp_seen;
 	prev = d->ntp_status;
 

@@ -124,11 +124,12 @@ static void tsmon_phc_added(struct tsmon_dev *d, int index, const char *name,
 			    u32 flags)
 {
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
+	u64 real;
 
 	irq = tsmon_write_begin(d);
+	real = tsmon_real_of(d, mono);
 	/* A PHC registered while tsmon scanned at load is reported once. */
 	if (tsmon_phc_find(d, index) < 0) {
 		tsmon_phc_slot_add(d, index, name, flags);
@@ -145,13 +146,12 @@ static void tsmon_phc_step(struct tsmon_dev *d, int index, u32 how,
 			   s64 delta, u64 time)
 {
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
 	int i;
 
 	irq = tsmon_write_begin(d);
-	tsmon_rec_init(&rec, TSMON_EVENT_PHC_STEP, mono, real);
+	tsmon_rec_init(&rec, TSMON_EVENT_PHC_STEP, mono, tsmon_real_of(d, mono));
 	rec.phc_step.index = index;
 	rec.phc_step.how = how;
 	rec.phc_step.delta_ns = (u64)delta;
@@ -170,11 +170,10 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 {
 	s64 ppb = scaled_ppm_to_ppb(scaled_ppm);
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	u64 interval = (u64)READ_ONCE(tsmon_phc_freq_interval_ms) *
 		       NSEC_PER_MSEC;
 	u64 threshold = READ_ONCE(tsmon_phc_freq_threshold_ppb);
-	struct tsmon_phc_priv *p = NULL;
+	struct tsmon_phc_priv *p;
 	struct tsmon_record rec;
 	unsigned long irq;
 	bool record = true;
@@ -186,24 +185,26 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 		p = &d->phc_priv[i];
 		d->health->phc[i].freq_ppb = (u64)ppb;
 		d->health->phc[i].freq_updates++;
-		if (p->freq_recorded &&
-		    (abs(ppb - p->freq_rec_ppb) < threshold ||
-		     mono - p->freq_rec_mono < interval))
-			record = false;
+	} else {
+		/* PHCs without a slot share one limit: still no flood. */
+		p = &d->phc_priv_overflow;
 	}
+	if (p->freq_recorded &&
+	    (abs(ppb - p->freq_rec_ppb) < threshold ||
+	     mono - p->freq_rec_mono < interval))
+		record = false;
 	if (record) {
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_FREQ, mono, real);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_FREQ, mono,
+			       tsmon_real_of(d, mono));
 		rec.phc_freq.index = index;
 		rec.phc_freq.freq_ppb = (u64)ppb;
 		rec.phc_freq.scaled_ppm = (u64)scaled_ppm;
-		rec.phc_freq.suppressed = p ? p->freq_suppressed : 0;
+		rec.phc_freq.suppressed = p->freq_suppressed;
 		tsmon_emit(d, &rec);
-		if (p) {
-			p->freq_recorded = true;
-			p->freq_rec_ppb = ppb;
-			p->freq_rec_mono = mono;
-			p->freq_suppressed = 0;
-		}
+		p->freq_recorded = true;
+		p->freq_rec_ppb = ppb;
+		p->freq_rec_mono = mono;
+		p->freq_suppressed = 0;
 	} else {
 		p->freq_suppressed++;
 	}
@@ -213,12 +214,11 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 static void tsmon_phc_phase(struct tsmon_dev *d, int index, s64 offset)
 {
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
 
 	irq = tsmon_write_begin(d);
-	tsmon_rec_init(&rec, TSMON_EVENT_PHC_PHASE, mono, real);
+	tsmon_rec_init(&rec, TSMON_EVENT_PHC_PHASE, mono, tsmon_real_of(d, mono));
 	rec.phc_phase.index = index;
 	rec.phc_phase.offset_ns = (u64)offset;
 	tsmon_emit(d, &rec);
@@ -284,9 +284,10 @@ static int tsmon_phc_adjtime_ret(struct kretprobe_instance *ri,
 	else if (c->modes & ADJ_FREQUENCY)
 		tsmon_phc_freq(d, c->index, c->freq);
 	else if (c->modes & ADJ_OFFSET)
+		/* The core scales microseconds in 32 bits: so does the record. */
 		tsmon_phc_phase(d, c->index,
 				nano ? (s32)c->offset :
-				(s64)(s32)c->offset * NSEC_PER_USEC);
+				(s32)((u32)(s32)c->offset * NSEC_PER_USEC));
 	return 0;
 }
 
@@ -296,26 +297,27 @@ static int tsmon_phc_event_pre(struct kprobe *p, struct pt_regs *regs)
 	struct ptp_clock *ptp = (void *)regs_get_kernel_argument(regs, 0);
 	const struct ptp_clock_event *ev = (void *)regs_get_kernel_argument(regs, 1);
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
 
 	switch (ev->type) {
 	case PTP_CLOCK_EXTTS:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, real);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, 0);
 		rec.phc_extts.channel = ev->index;
 		rec.phc_extts.timestamp_ns = ev->timestamp;
 		break;
 #if TSMON_HAVE_PTP_EXTOFF
 	case PTP_CLOCK_EXTOFF:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, real);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, 0);
 		rec.phc_extts.channel = ev->index;
 		rec.phc_extts.timestamp_ns = (u64)ev->offset;
 		rec.phc_extts.flags = TSMON_EXTTS_OFFSET;
 		break;
 #endif
 	case PTP_CLOCK_PPS:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_PPS, mono, real);
+	/* sfc, mlx5, bnxt... report their PPS edges with a timestamp pair. */
+	case PTP_CLOCK_PPSUSR:
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_PPS, mono, 0);
 		break;
 	default:
 		return 0;
@@ -323,6 +325,7 @@ static int tsmon_phc_event_pre(struct kprobe *p, struct pt_regs *regs)
 	rec.phc_extts.index = ptp_clock_index(ptp);
 
 	irq = tsmon_write_begin(d);
+	rec.real_ns = tsmon_real_of(d, mono);
 	tsmon_emit(d, &rec);
 	tsmon_write_end(d, irq);
 	return 0;
@@ -356,13 +359,12 @@ static int tsmon_phc_unregister_pre(struct kprobe *p, struct pt_regs *regs)
 					   phc_unregister_kp);
 	int index = ptp_clock_index((void *)regs_get_kernel_argument(regs, 0));
 	u64 mono = ktime_get_mono_fast_ns();
-	u64 real = ktime_get_real_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
 	int i;
 
 	irq = tsmon_write_begin(d);
-	tsmon_rec_init(&rec, TSMON_EVENT_PHC_REMOVE, mono, real);
+	tsmon_rec_init(&rec, TSMON_EVENT_PHC_REMOVE, mono, tsmon_real_of(d, mono));
 	rec.phc.index = index;
 	i = tsmon_phc_find(d, index);
 	if (i >= 0) {

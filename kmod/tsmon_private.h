@@ -86,6 +86,7 @@ struct tsmon_tk_snap {
  * @adjtimex_krp: NTP capture probe; @settime_kp, @second_kp, @clear_kp the
  *                other NTP and step-reason probes
  * @phc_priv:     frequency record limiting per PHC slot
+ * @phc_priv_overflow: the same, shared by PHCs that found no slot
  * @phc_settime_krp: PHC probes; see tsmon_phc.c
  * @pump_work:    sends the ring to netlink listeners
  * @pump_next:    next sequence the pump sends
@@ -141,6 +142,7 @@ struct tsmon_dev {
 	struct kprobe setoffset_kp;
 
 	struct tsmon_phc_priv phc_priv[TSMON_PHC_SLOTS];
+	struct tsmon_phc_priv phc_priv_overflow;
 	struct kretprobe phc_settime_krp;
 	struct kretprobe phc_adjtime_krp;
 	struct kretprobe phc_register_krp;
@@ -165,6 +167,7 @@ void tsmon_health_end(struct tsmon_dev *d);
 unsigned long tsmon_write_begin(struct tsmon_dev *d);
 void tsmon_write_end(struct tsmon_dev *d, unsigned long flags);
 void tsmon_rec_init(struct tsmon_record *rec, u32 type, u64 mono, u64 real);
+u64 tsmon_real_of(struct tsmon_dev *d, u64 mono);
 void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec);
 void tsmon_set_name(__u64 *dst, size_t words, const char *src);
 void tsmon_update_leap_state(struct tsmon_dev *d);

@@ -250,6 +250,22 @@ void tsmon_set_name(__u64 *dst, size_t words, const char *src)
 }
 
 /**
+ * tsmon_real_of() - CLOCK_REALTIME at a CLOCK_MONOTONIC instant
+ * @d:    device state, lock held
+ * @mono: CLOCK_MONOTONIC ns
+ *
+ * REALTIME is MONOTONIC plus the offset the timekeeping hook publishes, so
+ * a record's two times agree exactly instead of coming from two clock reads.
+ *
+ * Return: @mono + the current REALTIME - MONOTONIC offset.
+ */
+u64 tsmon_real_of(struct tsmon_dev *d, u64 mono)
+{
+	lockdep_assert_held(&d->lock);
+	return mono + (s64)d->health->offs_real_ns;
+}
+
+/**
  * tsmon_update_leap_state() - derive health.leap_state from what the hooks saw
  * @d: device state, inside tsmon_write_begin()/tsmon_write_end()
  *

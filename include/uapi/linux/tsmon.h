@@ -289,7 +289,9 @@ struct tsmon_record {
 		struct {
 			__u32 index;
 			__u32 flags;		/* TSMON_PHC_AT_LOAD */
-			__u64 name[TSMON_NAME_WORDS];	/* driver's clock name, char[16] */
+			__u64 name[TSMON_NAME_WORDS];	/* driver's clock name, char[16];
+							 * empty in phc_remove for a PHC
+							 * that had no health slot */
 		} phc;
 		/* TSMON_EVENT_LOST (reader-generated) */
 		struct {
