@@ -3,10 +3,12 @@
  * libtsmon - read the tsmon timekeeping event ring and health block.
  *
  * A handle maps /dev/tsmon (or attaches to a caller-provided region of the
- * same format) once; after that tsmon_health() and tsmon_next() make no
- * system call, take no lock and allocate nothing. A handle is immutable after
- * tsmon_open()/tsmon_attach(): any number of threads may read through one
- * handle at once. Cursors are caller-owned: one per consumer thread.
+ * same format) once; after that tsmon_health(), tsmon_next() and
+ * tsmon_now() make no system call (tsmon_now() reads the clock through the
+ * vDSO), take no lock and allocate nothing. Any number of threads may read
+ * through one handle at once; the tsmon_set_*() settings are single atomic
+ * words, safe to change while others read. Cursors and forward-clock states
+ * are caller-owned.
  *
  * Every function returns 0 (or a non-negative value where documented) on
  * success and a negative errno on failure.
@@ -14,7 +16,6 @@
 #ifndef TSMON_H
 #define TSMON_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/tsmon.h>

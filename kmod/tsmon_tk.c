@@ -109,11 +109,24 @@ static void tsmon_tk_leap_arming(struct tsmon_dev *d,
 	d->ins_leap_real_ns = is ? now_at : 0;
 }
 
-/* Remember the last event that moved the clock under a reader's feet. */
+/*
+ * Remember the last event that moved the clock under a reader's feet. A
+ * leap second moves UTC by design and leaves an NTP bound valid; a step,
+ * resume or clocksource change does not, until a sync update measures the
+ * clock again. So a leap does not replace the type of an earlier such
+ * disruption that no sync update has followed yet (it still restarts the
+ * cooldown).
+ */
 static void tsmon_tk_disrupted(struct tsmon_dev *d, u32 type, u64 mono)
 {
-	d->health->disrupt_mono_ns = mono;
-	d->health->disrupt_type = type;
+	struct tsmon_health *h = d->health;
+
+	if (type == TSMON_EVENT_LEAP_APPLIED && h->disrupt_mono_ns &&
+	    h->disrupt_type != TSMON_EVENT_LEAP_APPLIED &&
+	    h->disrupt_mono_ns > h->sync_mono_ns)
+		type = h->disrupt_type;
+	h->disrupt_mono_ns = mono;
+	h->disrupt_type = type;
 }
 
 static void tsmon_tk_classify(struct tsmon_dev *d,

@@ -114,6 +114,7 @@ static struct tsmon *handle_new(const unsigned char *base,
 	t->ring = base + l->ring_offset;
 	t->health_copy = l->health_size < sizeof(struct tsmon_health) ?
 			 l->health_size : sizeof(struct tsmon_health);
+	t->clock_line = l->health_size >= TSMON_CLOCK_LINE;
 	t->record_size = l->record_size;
 	t->ring_entries = l->ring_entries;
 	t->ring_mask = l->ring_mask;
@@ -127,6 +128,10 @@ static struct tsmon *handle_new(const unsigned char *base,
 	t->info.instance_id = l->instance_id;
 	t->info.load_real_ns = l->load_real_ns;
 	t->info.load_mono_ns = l->load_mono_ns;
+
+	t->drift_ppb = TSMON_DRIFT_DEFAULT_PPB;
+	t->cooldown_ns = TSMON_COOLDOWN_DEFAULT_NS;
+	t->stale_factor = TSMON_STALE_FACTOR_DEFAULT;
 	return t;
 }
 

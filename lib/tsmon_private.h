@@ -14,16 +14,26 @@
 #define TSMON_EXPORT	__attribute__((visibility("default")))
 
 /*
- * Attempts tsmon_health() makes before giving up with -EAGAIN. A live
- * writer holds the block odd for well under a microsecond, so this only
- * runs out when the writer stopped in the middle of an update.
+ * Attempts a read of the health block (tsmon_health(), the clock reads)
+ * makes before giving up with -EAGAIN. A live writer holds the block odd
+ * for well under a microsecond, so this only runs out when the writer
+ * stopped in the middle of an update.
  */
 #define TSMON_HEALTH_RETRIES	1000
 
 /*
- * The handle. Everything here is written once by tsmon_open() or
- * tsmon_attach() and only read afterwards, which is what makes a handle
- * shareable between threads without a lock.
+ * Bytes at the start of the health block that a bounded clock read needs:
+ * seq up to ntp_state, one cache line.
+ */
+#define TSMON_CLOCK_LINE	64
+
+/*
+ * The handle. Everything here except the clock model settings is written
+ * once by tsmon_open() or tsmon_attach() and only read afterwards, which is
+ * what makes a handle shareable between threads without a lock. The
+ * settings are single words that the tsmon_set_*() calls replace with
+ * relaxed atomic stores and clock reads load the same way: each read uses
+ * either the old or the new value of each setting, never a torn one.
  */
 struct tsmon {
 	const unsigned char *base;	/* start of the region */
@@ -35,11 +45,18 @@ struct tsmon {
 	const struct tsmon_health *health;
 	const unsigned char *ring;
 	uint32_t health_copy;		/* min(health_size, sizeof(health)) */
+	bool clock_line;		/* the health block holds line 0 */
 	uint32_t record_size;
 	uint64_t ring_entries;
 	uint64_t ring_mask;
 
 	struct tsmon_info info;
+
+	/* The clock model (tsmon_set_*()): atomic, see above. */
+	uint64_t drift_ppb;
+	uint64_t cooldown_ns;
+	uint32_t stale_factor;
+
 	char path[];			/* reopened by tsmon_wait() */
 };
 

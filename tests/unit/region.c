@@ -129,7 +129,8 @@ uint64_t region_append(struct region *r, const struct tsmon_record *rec)
 	return seq;
 }
 
-void region_health_write(struct region *r, const struct tsmon_health *h)
+void region_health_write_prefix(struct region *r, const struct tsmon_health *h,
+				size_t bytes)
 {
 	const __u64 *src = (const __u64 *)h;
 	__u64 *dst = (__u64 *)r->health;
@@ -138,10 +139,15 @@ void region_health_write(struct region *r, const struct tsmon_health *h)
 
 	store_relaxed(&r->health->seq, seq + 1);
 	wmb();
-	for (i = 1; i < sizeof(*h) / sizeof(__u64); i++)
+	for (i = 1; i < bytes / sizeof(__u64); i++)
 		store_relaxed(&dst[i], src[i]);
 	wmb();
 	store_relaxed(&r->health->seq, seq + 2);
+}
+
+void region_health_write(struct region *r, const struct tsmon_health *h)
+{
+	region_health_write_prefix(r, h, sizeof(*h));
 }
 
 int region_save(const struct region *r, size_t len, char *tmpl)

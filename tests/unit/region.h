@@ -40,6 +40,14 @@ uint64_t region_append(struct region *r, const struct tsmon_record *rec);
 void region_health_write(struct region *r, const struct tsmon_health *h);
 
 /*
+ * The same for the first @bytes (a multiple of 8) of the body only, under
+ * one sequence count update: the shortest update a writer can make, for
+ * tests that want readers to run into as many updates as possible.
+ */
+void region_health_write_prefix(struct region *r, const struct tsmon_health *h,
+				size_t bytes);
+
+/*
  * Writes the first @len bytes of the region to a new file made from
  * @tmpl (a mkstemp() template, modified in place). Returns 0 or -errno.
  */

@@ -341,7 +341,9 @@ struct tsmon_phc_slot {
  *                     the last eight, 0 until two updates were seen
  * @disrupt_mono_ns:   CLOCK_MONOTONIC of the last clock step, leap second,
  *                     resume or clocksource change, 0 if none since load
- * @disrupt_type:      enum tsmon_event_type of that disruption
+ * @disrupt_type:      enum tsmon_event_type of that disruption; a leap
+ *                     second keeps the type of an earlier step, resume or
+ *                     clocksource change that no sync update followed yet
  * @ntp_status:        the kernel's STA_* bits (needs TSMON_HOOK_ADJTIMEX;
  *                     0 until the first adjtimex call after load)
  * @hooks:             TSMON_HOOK_* bits of the attached hooks

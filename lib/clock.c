@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libtsmon bounded clock: CLOCK_REALTIME together with how far it may be
+ * from true time and whether that figure can be trusted, from the first
+ * cache line of the health block and one CLOCK_MONOTONIC read.
+ *
+ * The module keeps REALTIME - MONOTONIC in that line, so REALTIME is a
+ * MONOTONIC read plus a constant that changes only when the clock is
+ * stepped: reading MONOTONIC inside the sequence count window ties the time,
+ * the bound and the status to one instant. The bound is the maxerror the
+ * synchronisation daemon last reported through adjtimex(2), grown by the
+ * worst drift the caller assumes for the time since: it keeps growing when
+ * the daemon stops reporting, which a figure the daemon writes cannot do.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <sys/timex.h>
+#include <time.h>
+
+#include "tsmon_private.h"
+
+#define NSEC_PER_SEC		1000000000ULL
+/* A drift of 100%: the clock could be standing still or running double. */
+#define TSMON_DRIFT_MAX_PPB	1000000000ULL
+
+/* Health cache line 0 after seq: what a clock read uses. */
+struct clock_line {
+	uint64_t offs_real_ns;
+	uint64_t sync_mono_ns;
+	uint64_t sync_maxerror_ns;
+	uint64_t sync_interval_ns;
+	uint64_t disrupt_mono_ns;
+	uint32_t disrupt_type;
+	uint32_t ntp_status;
+	uint32_t hooks;
+	uint32_t ntp_state;
+};
+
+_Static_assert(offsetof(struct tsmon_health, ntp_state) + sizeof(__u32) ==
+	       TSMON_CLOCK_LINE, "the clock read must stay on one cache line");
+
+static inline uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	/* The vDSO: no system call while the clocksource supports it. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+#define LOAD_BODY(p)	__atomic_load_n(p, TSMON_BODY_ORDER)
+
+/*
+ * Copies line 0 under the sequence count, field by field so that the
+ * values stay in registers. With @read_clock, *mono is read after the copy
+ * and before the sequence is checked again: the copy was current when the
+ * clock was read, or an update in between makes the check fail and the
+ * whole read is redone.
+ */
+static inline __attribute__((always_inline))
+int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
+	      bool read_clock)
+{
+	const struct tsmon_health *h = t->health;
+	uint64_t begin;
+	int i;
+
+	for (i = 0; i < TSMON_HEALTH_RETRIES; i++) {
+		/* Pairs with the writer's smp_wmb() before seq turns even. */
+		begin = tsmon_load_acquire(&h->seq);
+		if (begin & 1) {
+			tsmon_cpu_relax();
+			continue;
+		}
+		l->offs_real_ns = LOAD_BODY(&h->offs_real_ns);
+		l->sync_mono_ns = LOAD_BODY(&h->sync_mono_ns);
+		l->sync_maxerror_ns = LOAD_BODY(&h->sync_maxerror_ns);
+		l->sync_interval_ns = LOAD_BODY(&h->sync_interval_ns);
+		l->disrupt_mono_ns = LOAD_BODY(&h->disrupt_mono_ns);
+		l->disrupt_type = LOAD_BODY(&h->disrupt_type);
+		l->ntp_status = LOAD_BODY(&h->ntp_status);
+		l->hooks = LOAD_BODY(&h->hooks);
+		l->ntp_state = LOAD_BODY(&h->ntp_state);
+		if (read_clock)
+			*mono = mono_now();
+		/*
+		 * Pairs with the writer's smp_wmb() after seq turns odd: a
+		 * field of a newer update seen above means the reload sees
+		 * that update's seq.
+		 */
+		tsmon_read_barrier();
+		if (tsmon_load_relaxed(&h->seq) == begin)
+			return 0;
+		tsmon_cpu_relax();
+	}
+	return -EAGAIN;
+}
+
+/* @a plus the two's complement @offs, clamped to [0, UINT64_MAX]. */
+static inline uint64_t add_offset(uint64_t a, uint64_t offs)
+{
+	uint64_t r;
+
+	if ((int64_t)offs >= 0)
+		return __builtin_add_overflow(a, offs, &r) ? UINT64_MAX : r;
+	/* -offs is the magnitude, also for INT64_MIN. */
+	return a > -offs ? a + offs : 0;
+}
+
+/*
+ * maxerror + age * ppb / 1e9, rounded down, or UINT64_MAX when that does
+ * not fit. age * ppb fits in 64 bits for the first 4 days at 50 ppm; past
+ * that, a 128-bit division would be a libgcc call on the clock read path,
+ * while splitting the age into whole seconds and the rest needs none and
+ * is exact: the whole seconds contribute exactly secs * ppb, and ppb <= 1e9
+ * keeps the rest's product under 1e18.
+ */
+static inline uint64_t grow_bound(uint64_t maxerror, uint64_t age,
+				  uint64_t ppb)
+{
+	unsigned __int128 b;
+	uint64_t p, r;
+
+	if (!__builtin_mul_overflow(age, ppb, &p))
+		return __builtin_add_overflow(maxerror, p / NSEC_PER_SEC, &r) ||
+		       r == UINT64_MAX ? UINT64_MAX : r;
+
+	b = (unsigned __int128)(age / NSEC_PER_SEC) * ppb;
+	b += (age % NSEC_PER_SEC) * ppb / NSEC_PER_SEC;
+	b += maxerror;
+	return b >= UINT64_MAX ? UINT64_MAX : (uint64_t)b;
+}
+
+/*
+ * The common case on a straight path: NTP state known and synchronised,
+ * sync updates fresh, no disruption since the last one or within the
+ * cooldown, and no arithmetic near its limits. Returns false, having
+ * written nothing, for anything else; evaluate() then takes every rule
+ * one by one. A clock read is a few tens of nanoseconds, so every
+ * instruction counts here.
+ */
+static inline __attribute__((always_inline))
+bool evaluate_common(const struct clock_line *l, uint64_t mono,
+		     uint64_t drift, uint64_t cooldown, uint32_t factor,
+		     struct tsmon_time *out)
+{
+	uint64_t sync = l->sync_mono_ns, d = l->disrupt_mono_ns;
+	uint64_t age, p, limit, bound, real, latest;
+
+	if (!(l->hooks & TSMON_HOOK_ADJTIMEX) ||
+	    l->ntp_state == TSMON_NTP_STATE_UNKNOWN ||
+	    (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR)) ||
+	    !sync || mono < sync || d > sync ||
+	    (d && mono - d < cooldown))
+		return false;
+	age = mono - sync;
+	/*
+	 * No interval known yet gives limit 0: the fixed limit applies then,
+	 * which the full rules handle (and at age 0 both agree).
+	 */
+	if (__builtin_mul_overflow(factor, l->sync_interval_ns, &limit) ||
+	    age > limit)
+		return false;
+	if (__builtin_mul_overflow(age, drift, &p) ||
+	    __builtin_add_overflow(l->sync_maxerror_ns, p / NSEC_PER_SEC,
+				   &bound) ||
+	    (int64_t)l->offs_real_ns < 0 ||
+	    __builtin_add_overflow(mono, l->offs_real_ns, &real) ||
+	    real < bound || __builtin_add_overflow(real, bound, &latest) ||
+	    latest == UINT64_MAX)
+		return false;
+
+	out->real_ns = real;
+	out->mono_ns = mono;
+	out->earliest_ns = real - bound;
+	out->latest_ns = latest;
+	out->bound_ns = bound;
+	out->sync_age_ns = age;
+	out->held_ns = 0;
+	out->status = TSMON_CLOCK_SYNCHRONIZED;
+	out->flags = 0;
+	return true;
+}
+
+static inline __attribute__((always_inline))
+void evaluate(const struct tsmon *t, const struct clock_line *l,
+	      uint64_t mono, struct tsmon_time *out)
+{
+	uint64_t drift = __atomic_load_n(&t->drift_ppb, __ATOMIC_RELAXED);
+	uint64_t cooldown = __atomic_load_n(&t->cooldown_ns, __ATOMIC_RELAXED);
+	uint32_t factor = __atomic_load_n(&t->stale_factor, __ATOMIC_RELAXED);
+	uint64_t real, age, bound, limit;
+	uint32_t flags = 0, status;
+
+	if (__builtin_expect(evaluate_common(l, mono, drift, cooldown, factor,
+					     out), 1))
+		return;
+
+	if (!(l->hooks & TSMON_HOOK_ADJTIMEX))
+		flags |= TSMON_TIME_NO_HOOK;
+	if (l->ntp_state == TSMON_NTP_STATE_UNKNOWN)
+		flags |= TSMON_TIME_NO_CAPTURE;
+	/*
+	 * A time before the disruption is judged by the state after it,
+	 * the only one the line holds: count it as within the cooldown.
+	 */
+	if (l->disrupt_mono_ns && (mono < l->disrupt_mono_ns ||
+				   mono - l->disrupt_mono_ns < cooldown))
+		flags |= TSMON_TIME_COOLDOWN;
+	if (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR))
+		flags |= TSMON_TIME_UNSYNC;
+
+	if (!l->sync_mono_ns) {
+		flags |= TSMON_TIME_NO_SYNC;
+		age = UINT64_MAX;
+	} else {
+		age = mono > l->sync_mono_ns ? mono - l->sync_mono_ns : 0;
+		/* A limit past 64 bits is never reached. */
+		if (l->sync_interval_ns ?
+		    !__builtin_mul_overflow(factor, l->sync_interval_ns,
+					    &limit) && age > limit :
+		    age > TSMON_STALE_UNKNOWN_NS)
+			flags |= TSMON_TIME_STALE;
+	}
+
+	/*
+	 * A step, resume or clocksource change after the last sync update
+	 * moved the clock by an amount no measurement has covered. A leap
+	 * second moves REALTIME by exactly what UTC prescribes and leaves
+	 * the measured error as it was.
+	 */
+	if (!l->sync_mono_ns ||
+	    (l->disrupt_mono_ns > l->sync_mono_ns &&
+	     l->disrupt_type != TSMON_EVENT_LEAP_APPLIED))
+		bound = UINT64_MAX;
+	else
+		bound = grow_bound(l->sync_maxerror_ns, age, drift);
+	if (bound == UINT64_MAX)
+		flags |= TSMON_TIME_UNBOUNDED;
+
+	if (flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
+		status = TSMON_CLOCK_UNKNOWN;
+	else if (flags & TSMON_TIME_COOLDOWN)
+		status = TSMON_CLOCK_DISRUPTED;
+	else if (flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
+			  TSMON_TIME_STALE))
+		status = TSMON_CLOCK_FREE_RUNNING;
+	else
+		status = TSMON_CLOCK_SYNCHRONIZED;
+
+	real = add_offset(mono, l->offs_real_ns);
+	out->real_ns = real;
+	out->mono_ns = mono;
+	if (bound == UINT64_MAX) {
+		out->earliest_ns = 0;
+		out->latest_ns = UINT64_MAX;
+	} else {
+		out->earliest_ns = real > bound ? real - bound : 0;
+		if (__builtin_add_overflow(real, bound, &out->latest_ns))
+			out->latest_ns = UINT64_MAX;
+	}
+	out->bound_ns = bound;
+	out->sync_age_ns = age;
+	out->held_ns = 0;
+	out->status = status;
+	out->flags = flags;
+}
+
+/*
+ * tsmon_now() for the library's own callers: inlined rather than called
+ * through the exported, interposable symbol.
+ */
+static inline __attribute__((always_inline))
+int clock_read(const struct tsmon *t, struct tsmon_time *out)
+{
+	struct clock_line l;
+	uint64_t mono = 0;
+	int err;
+
+	if (!t->clock_line)
+		return -EOPNOTSUPP;
+	err = read_line(t, &l, &mono, true);
+	if (err)
+		return err;
+	evaluate(t, &l, mono, out);
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_now(const struct tsmon *t, struct tsmon_time *out)
+{
+	if (!t || !out)
+		return -EINVAL;
+	return clock_read(t, out);
+}
+
+TSMON_EXPORT
+int tsmon_now_at(const struct tsmon *t, uint64_t mono_ns,
+		 struct tsmon_time *out)
+{
+	struct clock_line l;
+	int err;
+
+	if (!t || !out)
+		return -EINVAL;
+	if (!t->clock_line)
+		return -EOPNOTSUPP;
+	err = read_line(t, &l, NULL, false);
+	if (err)
+		return err;
+	evaluate(t, &l, mono_ns, out);
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
+			struct tsmon_time *out)
+{
+	struct tsmon_time local;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	if (!out)
+		out = &local;
+	err = clock_read(t, out);
+	if (err)
+		return err;
+	/*
+	 * SYNCHRONIZED does not imply a bound (a resume after the last sync
+	 * update leaves the status alone once the cooldown is over): a
+	 * limit of UINT64_MAX must not accept "unknown".
+	 */
+	return out->status == TSMON_CLOCK_SYNCHRONIZED &&
+	       !(out->flags & TSMON_TIME_UNBOUNDED) &&
+	       out->bound_ns <= max_bound_ns;
+}
+
+TSMON_EXPORT
+int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
+		      struct tsmon_time *out)
+{
+	uint64_t last;
+	int err;
+
+	if (!t || !f || !out)
+		return -EINVAL;
+	err = clock_read(t, out);
+	if (err)
+		return err;
+
+	/*
+	 * f->last_ns only ever grows, and no other memory is published
+	 * through it, so relaxed order is enough: coherence of one atomic
+	 * object already keeps a call from loading a value older than one
+	 * that an earlier call (in this thread, or one that happens before
+	 * it) loaded or stored.
+	 */
+	last = __atomic_load_n(&f->last_ns, __ATOMIC_RELAXED);
+	while (out->real_ns > last) {
+		if (__atomic_compare_exchange_n(&f->last_ns, &last,
+						out->real_ns, true,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return 0;
+	}
+	if (out->real_ns < last) {
+		/* Earliest and latest still describe the clock as read. */
+		out->held_ns = last - out->real_ns;
+		out->real_ns = last;
+		out->flags |= TSMON_TIME_HELD;
+	}
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_set_drift(struct tsmon *t, uint64_t ppb)
+{
+	if (!t || ppb > TSMON_DRIFT_MAX_PPB)
+		return -EINVAL;
+	__atomic_store_n(&t->drift_ppb, ppb, __ATOMIC_RELAXED);
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_set_cooldown(struct tsmon *t, uint64_t ns)
+{
+	if (!t)
+		return -EINVAL;
+	__atomic_store_n(&t->cooldown_ns, ns, __ATOMIC_RELAXED);
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_set_stale_factor(struct tsmon *t, uint32_t factor)
+{
+	if (!t || !factor)
+		return -EINVAL;
+	__atomic_store_n(&t->stale_factor, factor, __ATOMIC_RELAXED);
+	return 0;
+}
