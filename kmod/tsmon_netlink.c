@@ -22,17 +22,13 @@
 
 #include "tsmon_private.h"
 
-/* Bounds an operator may set; the same as the module parameters accept. */
-#define TSMON_CFG_THRESHOLD_MAX	1000000000U	/* 1e9 ppb: 100 % */
-#define TSMON_CFG_INTERVAL_MAX	3600000U	/* one hour */
-
 /* Not const: 6.1's nla_policy points to a mutable range. */
 static struct netlink_range_validation tsmon_threshold_range = {
-	.max = TSMON_CFG_THRESHOLD_MAX,
+	.max = TSMON_PHC_THRESHOLD_MAX,
 };
 
 static struct netlink_range_validation tsmon_interval_range = {
-	.max = TSMON_CFG_INTERVAL_MAX,
+	.max = TSMON_PHC_INTERVAL_MAX,
 };
 
 static const struct nla_policy tsmon_nl_policy[TSMON_A_MAX + 1] = {

@@ -43,17 +43,37 @@
 /* Indices scanned for PHCs present at load (/sys/class/ptp/ptp<N>). */
 #define TSMON_PHC_SCAN		256
 
+static int tsmon_set_threshold(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, TSMON_PHC_THRESHOLD_MAX);
+}
+
+static const struct kernel_param_ops tsmon_threshold_ops = {
+	.set	= tsmon_set_threshold,
+	.get	= param_get_uint,
+};
+
+static int tsmon_set_interval(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, TSMON_PHC_INTERVAL_MAX);
+}
+
+static const struct kernel_param_ops tsmon_interval_ops = {
+	.set	= tsmon_set_interval,
+	.get	= param_get_uint,
+};
+
 unsigned int tsmon_phc_freq_threshold_ppb = 1000;
-module_param_named(phc_freq_threshold_ppb, tsmon_phc_freq_threshold_ppb, uint,
-		   0644);
+module_param_cb(phc_freq_threshold_ppb, &tsmon_threshold_ops,
+		&tsmon_phc_freq_threshold_ppb, 0644);
 MODULE_PARM_DESC(phc_freq_threshold_ppb,
-		 "record a PHC frequency change only if it moved this much since the last recorded one (default 1000 ppb; 0 records every change)");
+		 "record a PHC frequency change only if it moved this much since the last recorded one (default 1000 ppb, at most 1e9; 0 records every change)");
 
 unsigned int tsmon_phc_freq_interval_ms = 1000;
-module_param_named(phc_freq_interval_ms, tsmon_phc_freq_interval_ms, uint,
-		   0644);
+module_param_cb(phc_freq_interval_ms, &tsmon_interval_ops,
+		&tsmon_phc_freq_interval_ms, 0644);
 MODULE_PARM_DESC(phc_freq_interval_ms,
-		 "at most one PHC frequency record per PHC per this many ms (default 1000; 0 for no limit)");
+		 "at most one PHC frequency record per PHC per this many ms (default 1000, at most 3600000; 0 for no limit)");
 
 struct tsmon_phc_adj_ctx {
 	int index;

@@ -182,6 +182,10 @@ void tsmon_probes_detach(struct tsmon_dev *d);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
 
+/* Bounds of the PHC frequency record limits (parameters and netlink). */
+#define TSMON_PHC_THRESHOLD_MAX	1000000000U	/* 1e9 ppb: 100 % */
+#define TSMON_PHC_INTERVAL_MAX	3600000U	/* one hour, in ms */
+
 /* tsmon_phc.c */
 extern unsigned int tsmon_phc_freq_threshold_ppb;
 extern unsigned int tsmon_phc_freq_interval_ms;
