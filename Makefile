@@ -51,7 +51,7 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
 		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12)
 
-.PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench demo check \
+.PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench-guest bench demo check \
 	kcheck vmcheck clean
 
 all: lib cli module
@@ -195,6 +195,18 @@ $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LI
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done
+
+GBENCH_SRCS	:= $(wildcard tests/guestbench/*.c)
+GBENCH_BINS	:= $(GBENCH_SRCS:tests/guestbench/%.c=$(B)/tests/guestbench/%)
+
+$(B)/tests/guestbench/%: tests/guestbench/%.c $(wildcard tests/helpers/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/helpers -o $@ $< $(LIB_A) $(LIBS) -lpthread
+
+# The benchmarks that step the clock, in the guest (KV=6.1 or 6.12):
+# netlink wakeup latency against timerfd, and the push feed's throughput.
+bench-guest: $(GBENCH_BINS) modules
+	tests/vm/run --kernel $(or $(KV),6.1) -- tests/bench/guest.sh
 
 # One guest run of the whole selftest suite on one kernel (KV=6.1|6.12).
 vmcheck: selftests modules testphc linuxptp

@@ -313,6 +313,15 @@ static int sub_queue_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * A request to the family failed with -ENOENT: the module was unloaded
+ * (its controller notice can be lost with the rest of an overflow).
+ */
+static int sub_gone(int err)
+{
+	return err == -ENOENT ? -ENODEV : err;
+}
+
 /* Read one batch of the replay in flight into pend[]. */
 static int sub_replay_batch(struct tsmon_sub *s)
 {
@@ -325,20 +334,28 @@ static int sub_replay_batch(struct tsmon_sub *s)
 	s->npend = s->pos = 0;
 	ret = mnl_cb_run(s->buf, n, s->req_seq, s->req_portid, sub_queue_cb, s);
 	if (ret < 0)
-		return -errno;
+		return sub_gone(-errno);
 	if (ret == MNL_CB_STOP)
 		s->replaying = false;
 	return 0;
 }
 
-/* Deliver @rec if it is the next one; false for one already delivered. */
-static bool sub_take(struct tsmon_sub *s, const struct tsmon_record *rec)
+/*
+ * Deliver @rec if it is the next one; false for one already delivered. A
+ * loss notice can start inside what was delivered already (the pump's
+ * notice arrives after a replay got further): only the rest is reported.
+ */
+static bool sub_take(struct tsmon_sub *s, struct tsmon_record *rec)
 {
 	uint64_t end = rec->seq + (rec->type == TSMON_EVENT_LOST ?
 				   rec->lost.count : 1);
 
 	if (s->next && end <= s->next)
 		return false;
+	if (s->next && rec->type == TSMON_EVENT_LOST && rec->seq < s->next) {
+		rec->lost.count = end - s->next;
+		rec->seq = s->next;
+	}
 	s->next = end;
 	return true;
 }
@@ -419,20 +436,22 @@ static int sub_live_batch(struct tsmon_sub *s)
 	for (nlh = (struct nlmsghdr *)s->buf; mnl_nlmsg_ok(nlh, n);
 	     nlh = mnl_nlmsg_next(nlh, &n)) {
 		struct tsmon_record *rec = &s->pend[s->npend];
+		uint64_t end;
 
 		if (sub_family_gone(nlh, s->family))
 			return -ENODEV;
 		if (nlh->nlmsg_type != s->family || sub_record(nlh, rec))
 			continue;
 		if (expect && rec->seq > expect) {
+			/* pend[] is dropped: replay all it held too. */
 			s->npend = 0;
-			return sub_replay(s, expect);
+			return sub_replay(s, s->next);
 		}
-		if (expect && rec->seq + 1 <= expect &&
-		    rec->type != TSMON_EVENT_LOST)
+		end = rec->seq + (rec->type == TSMON_EVENT_LOST ?
+				  rec->lost.count : 1);
+		if (expect && end <= expect)
 			continue;
-		expect = rec->seq + (rec->type == TSMON_EVENT_LOST ?
-				     rec->lost.count : 1);
+		expect = end;
 		if (++s->npend == SUB_PEND_MAX)
 			break;
 	}
@@ -462,7 +481,7 @@ int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
 		int wait;
 
 		while (s->pos < s->npend) {
-			const struct tsmon_record *r = &s->pend[s->pos++];
+			struct tsmon_record *r = &s->pend[s->pos++];
 
 			if (sub_take(s, r)) {
 				*rec = *r;
@@ -539,7 +558,7 @@ int tsmon_sub_status(struct tsmon_sub *s, struct tsmon_nl_status *st)
 		return -EBUSY;
 	nlh = sub_put(s, s->family, NLM_F_ACK, TSMON_CMD_GET_STATUS,
 		      TSMON_GENL_VERSION);
-	return sub_request(s, nlh, sub_status_cb, st);
+	return sub_gone(sub_request(s, nlh, sub_status_cb, st));
 }
 
 TSMON_EXPORT
@@ -562,5 +581,5 @@ int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
 	if (phc_freq_interval_ms >= 0)
 		mnl_attr_put_u32(nlh, TSMON_A_CFG_PHC_FREQ_INTERVAL_MS,
 				 (uint32_t)phc_freq_interval_ms);
-	return sub_request(s, nlh, sub_status_cb, &st);
+	return sub_gone(sub_request(s, nlh, sub_status_cb, &st));
 }
