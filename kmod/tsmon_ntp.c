@@ -476,8 +476,15 @@ static int tsmon_settime_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static int tsmon_kprobe(struct kprobe *kp, const char *sym,
-			kprobe_pre_handler_t pre)
+/**
+ * tsmon_kprobe() - register a kprobe on a symbol, saying why if it fails
+ * @kp:  the probe
+ * @sym: function to probe
+ * @pre: handler run before the function's first instruction
+ *
+ * Return: 0 or the negative errno of register_kprobe().
+ */
+int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre)
 {
 	int ret;
 

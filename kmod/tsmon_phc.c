@@ -436,19 +436,6 @@ static int tsmon_phc_krp(struct kretprobe *krp, const char *sym,
 	return err;
 }
 
-static int tsmon_phc_kp(struct kprobe *kp, const char *sym,
-			kprobe_pre_handler_t pre)
-{
-	int err;
-
-	kp->symbol_name = sym;
-	kp->pre_handler = pre;
-	err = register_kprobe(kp);
-	if (err)
-		pr_warn("cannot probe %s (%d)\n", sym, err);
-	return err;
-}
-
 /**
  * tsmon_phc_attach() - attach the PHC probes and record the PHCs present
  * @d: device state with its region allocated
@@ -465,7 +452,7 @@ void tsmon_phc_attach(struct tsmon_dev *d)
 	if (!tsmon_phc_krp(&d->phc_register_krp, "ptp_clock_register",
 			   tsmon_phc_register_entry, tsmon_phc_register_ret,
 			   sizeof(struct ptp_clock_info *))) {
-		if (!tsmon_phc_kp(&d->phc_unregister_kp, "ptp_clock_unregister",
+		if (!tsmon_kprobe(&d->phc_unregister_kp, "ptp_clock_unregister",
 				  tsmon_phc_unregister_pre))
 			d->hooks |= TSMON_HOOK_PHC_LIFE;
 		else
@@ -484,7 +471,7 @@ void tsmon_phc_attach(struct tsmon_dev *d)
 			unregister_kretprobe(&d->phc_settime_krp);
 	}
 
-	if (!tsmon_phc_kp(&d->phc_event_kp, "ptp_clock_event",
+	if (!tsmon_kprobe(&d->phc_event_kp, "ptp_clock_event",
 			  tsmon_phc_event_pre))
 		d->hooks |= TSMON_HOOK_PHC_EVENT;
 

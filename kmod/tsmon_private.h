@@ -181,6 +181,7 @@ void tsmon_probes_attach(struct tsmon_dev *d);
 void tsmon_probes_detach(struct tsmon_dev *d);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
+int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre);
 
 /* Bounds of the PHC frequency record limits (parameters and netlink). */
 #define TSMON_PHC_THRESHOLD_MAX	1000000000U	/* 1e9 ppb: 100 % */
