@@ -7,7 +7,8 @@
 #   make demo         install what is missing, boot the 6.1 guest, show events
 #   make check        everything CI runs: unit tests, both kernels' builds
 #                     (W=1, sparse) and the guest suites on 6.1 and 6.12
-#   make bench        read-path benchmarks on the host
+#   make bench        read-path benchmarks on the host, feed benchmarks in
+#                     the guest
 
 include kernels.conf
 
@@ -193,8 +194,11 @@ $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/region.c $(LIB_A) $(LIBS) -lpthread
 
+# Host read-path figures, then the guest figures (netlink latency against
+# timerfd, feed throughput) on the 6.1 guest.
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done
+	$(MAKE) bench-guest
 
 GBENCH_SRCS	:= $(wildcard tests/guestbench/*.c)
 GBENCH_BINS	:= $(GBENCH_SRCS:tests/guestbench/%.c=$(B)/tests/guestbench/%)
