@@ -25,6 +25,11 @@ module_param(ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "event ring size in records, a power of two from 64 to 1048576 (default 4096)");
 
+static bool probes = true;
+module_param(probes, bool, 0444);
+MODULE_PARM_DESC(probes,
+		 "attach the kprobe-based hooks: NTP state, step reasons, PHC events (default 1; 0 keeps tsmon to the timekeeping notifier)");
+
 static void tsmon_publish_hooks(struct tsmon_dev *d)
 {
 	unsigned long flags = tsmon_write_begin(d);
@@ -51,13 +56,15 @@ static int __init tsmon_init(void)
 	tsmon_wake_init(d);
 
 	/* Probes first: the timekeeper baseline then sees their marks. */
-	tsmon_probes_attach(d);
+	if (probes)
+		tsmon_probes_attach(d);
 	ret = tsmon_tk_attach(d);
 	if (ret) {
 		pr_err("cannot register the timekeeping hook: %d\n", ret);
 		goto err_tk_attach;
 	}
-	tsmon_phc_attach(d);
+	if (probes)
+		tsmon_phc_attach(d);
 	tsmon_publish_hooks(d);
 
 	ret = tsmon_chardev_register(d);
