@@ -261,7 +261,8 @@ static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 		u64 mono = ktime_get_mono_fast_ns();
 
 		tsmon_health_begin(d);
-		tsmon_ntp_second(d, secs, mono, (u64)secs * NSEC_PER_SEC);
+		/* Like every record: when tsmon saw it, on both clocks. */
+		tsmon_ntp_second(d, secs, mono, tsmon_real_of(d, mono));
 		tsmon_update_leap_state(d);
 		tsmon_health_end(d);
 	} else {
