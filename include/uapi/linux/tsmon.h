@@ -193,11 +193,10 @@ enum tsmon_phc_step_how {
  * @seq:     sequence number (>= 1); 0 while the writer fills the record
  * @type:    enum tsmon_event_type
  * @flags:   reserved, 0
- * @mono_ns: CLOCK_MONOTONIC at the event
- * @real_ns: CLOCK_REALTIME at the event, after it took effect
- *
- * For events seen by the timekeeping hook, @mono_ns and @real_ns are the
- * timekeeper's own time at the update that applied the event.
+ * @mono_ns: CLOCK_MONOTONIC when tsmon saw the event (in the hook that
+ *           applied it, or at the probe that reported it)
+ * @real_ns: CLOCK_REALTIME at that same instant, after the event took
+ *           effect: exactly @mono_ns + the REALTIME - MONOTONIC offset then
  */
 struct tsmon_record {
 	__u64 seq;
