@@ -220,6 +220,15 @@ struct field {
 #define REC_OFF(member)	offsetof(struct tsmon_record, member)
 #define FIELDS_MAX	4
 
+/* ntp_sync and ntp_unsync carry the same payload (rec.ntp). */
+#define NTP_SYNC_FIELDS \
+	{ F_STA, "status", NULL, "status=", \
+	  REC_OFF(ntp.status), 0, "status_flags" }, \
+	{ F_ERROR, "maxerror_ns", NULL, "maxerror=", \
+	  REC_OFF(ntp.maxerror_ns), 0 }, \
+	{ F_ERROR, "esterror_ns", NULL, "esterror=", \
+	  REC_OFF(ntp.esterror_ns), 0 }
+
 static const struct field event_fields[][FIELDS_MAX] = {
 	[TSMON_EVENT_CLOCK_STEP] = {
 		{ F_DELTA, "delta_ns", NULL, "delta=",
@@ -262,22 +271,8 @@ static const struct field event_fields[][FIELDS_MAX] = {
 		{ F_COUNT, "count", NULL, "count=",
 		  REC_OFF(lost.count), 0 },
 	},
-	[TSMON_EVENT_NTP_SYNC] = {
-		{ F_STA, "status", NULL, "status=",
-		  REC_OFF(ntp.status), 0, "status_flags" },
-		{ F_ERROR, "maxerror_ns", NULL, "maxerror=",
-		  REC_OFF(ntp.maxerror_ns), 0 },
-		{ F_ERROR, "esterror_ns", NULL, "esterror=",
-		  REC_OFF(ntp.esterror_ns), 0 },
-	},
-	[TSMON_EVENT_NTP_UNSYNC] = {
-		{ F_STA, "status", NULL, "status=",
-		  REC_OFF(ntp.status), 0, "status_flags" },
-		{ F_ERROR, "maxerror_ns", NULL, "maxerror=",
-		  REC_OFF(ntp.maxerror_ns), 0 },
-		{ F_ERROR, "esterror_ns", NULL, "esterror=",
-		  REC_OFF(ntp.esterror_ns), 0 },
-	},
+	[TSMON_EVENT_NTP_SYNC] = { NTP_SYNC_FIELDS },
+	[TSMON_EVENT_NTP_UNSYNC] = { NTP_SYNC_FIELDS },
 	[TSMON_EVENT_NTP_MODE] = {
 		{ F_STA_PAIR, "status_before", "status_after", "",
 		  REC_OFF(ntp_mode.status_before),

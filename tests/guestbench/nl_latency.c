@@ -46,6 +46,7 @@
 #include <linux/tsmon_netlink.h>
 
 #include "clockops.h"
+#include "nltest.h"
 #include <tsmon.h>
 
 #define ITERATIONS	1000
@@ -289,25 +290,8 @@ static void count_record(struct feed_count *c, uint64_t seq, bool lost,
 static int raw_family_cb(const struct nlattr *attr, void *data)
 {
 	struct raw_listener *r = data;
-	const struct nlattr *g, *a;
 
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		r->family = mnl_attr_get_u16(attr);
-	if (mnl_attr_get_type(attr) != CTRL_ATTR_MCAST_GROUPS)
-		return MNL_CB_OK;
-	mnl_attr_for_each_nested(g, attr) {
-		const char *name = NULL;
-		uint32_t id = 0;
-
-		mnl_attr_for_each_nested(a, g) {
-			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
-				name = mnl_attr_get_str(a);
-			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
-				id = mnl_attr_get_u32(a);
-		}
-		if (name && !strcmp(name, TSMON_GENL_MCGRP_EVENTS))
-			r->group = id;
-	}
+	nltest_family_attr(attr, &r->family, &r->group);
 	return MNL_CB_OK;
 }
 
@@ -449,30 +433,6 @@ static void *feed_listener(void *arg)
 	else
 		sub_feed(f);
 	return NULL;
-}
-
-static long long socket_drops(int fd)
-{
-	unsigned long long drops;
-	unsigned long ino;
-	char line[256];
-	struct stat st;
-	long long ret = -1;
-	FILE *f;
-
-	if (fstat(fd, &st))
-		return -1;
-	f = fopen("/proc/net/netlink", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*d %*u %*x %*d %*d %*d %*d %llu %lu",
-			   &drops, &ino) == 2 && ino == st.st_ino) {
-			ret = (long long)drops;
-			break;
-		}
-	fclose(f);
-	return ret;
 }
 
 struct rate_result {

@@ -29,6 +29,7 @@
 #include <linux/tsmon_netlink.h>
 
 #include "tsmon_selftest.h"
+#include "nltest.h"
 
 #define STORM_STEPS	10000
 #define SMALL_RING	64
@@ -124,32 +125,6 @@ static bool sub_starve(struct tsmon_sub *s)
 		return false;
 	}
 	return true;
-}
-
-/* Messages the kernel dropped on @fd's socket (/proc/net/netlink). */
-static long long socket_drops(int fd)
-{
-	unsigned long long drops;
-	unsigned long ino;
-	char line[256];
-	struct stat st;
-	long long ret = -1;
-	FILE *f;
-
-	if (fstat(fd, &st))
-		return -1;
-	f = fopen("/proc/net/netlink", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*d %*u %*x %*d %*d %*d %*d %llu %lu",
-			   &drops, &ino) == 2 && ino == st.st_ino) {
-			ret = (long long)drops;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
 }
 
 /* ----------------------------------------------------------- listener */
@@ -506,34 +481,11 @@ struct rawreply {
 
 static unsigned char rawbuf[64 * 1024];
 
-static int raw_grp_cb(const struct nlattr *attr, void *data)
-{
-	struct rawnl *r = data;
-	const struct nlattr *a;
-	const char *name = NULL;
-	uint32_t id = 0;
-
-	mnl_attr_for_each_nested(a, attr) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
-			name = mnl_attr_get_str(a);
-		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
-			id = mnl_attr_get_u32(a);
-	}
-	if (name && !strcmp(name, TSMON_GENL_MCGRP_EVENTS))
-		r->group = id;
-	return MNL_CB_OK;
-}
-
 static int raw_family_cb(const struct nlattr *attr, void *data)
 {
 	struct rawnl *r = data;
-	const struct nlattr *g;
 
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID)
-		r->family = mnl_attr_get_u16(attr);
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GROUPS)
-		mnl_attr_for_each_nested(g, attr)
-			raw_grp_cb(g, r);
+	nltest_family_attr(attr, &r->family, &r->group);
 	return MNL_CB_OK;
 }
 
