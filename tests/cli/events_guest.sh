@@ -21,43 +21,12 @@ UNLOADED="tsmon: the tsmon module was unloaded"
 # CAP_NET_ADMIN or CAP_SYS_TIME, which nobody has
 NEEDS_CAP="(needs CAP_NET_ADMIN or CAP_SYS_TIME)"
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-n=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-# not_ok DESC [DETAIL...]: each DETAIL as a TAP comment, 20 lines at most
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for detail in "$@"; do
-		head -n 20 <<<"$detail" | sed 's/^/#   /'
-	done
-}
+. tests/cli/tap.sh
 
 bail()
 {
 	echo "Bail out! $*"
 	exit 1
-}
-
-# run ARGS...: tsmon's stdout, stderr and status in $out, $err and $rc
-run()
-{
-	"$TSMON" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
 }
 
 # verdict DESC [DETAIL...]: the status of the command just before it
@@ -70,26 +39,6 @@ verdict()
 		ok "$1"
 	else
 		not_ok "$@"
-	fi
-}
-
-# expect_py DESC PYTHON: PYTHON runs with env bound to os.environ and
-# lines(name) returning the lines of the environment variable name;
-# an exception, including a failed assert, fails the check.
-expect_py()
-{
-	local msg
-
-	if msg=$(python3 -c "
-import json, os
-env = os.environ
-def lines(name):
-	return env[name].splitlines()
-$2
-" 2>&1); then
-		ok "$1"
-	else
-		not_ok "$1" "$(tail -n 1 <<<"$msg")"
 	fi
 }
 

@@ -30,39 +30,7 @@ $CC -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
 	-Itests/unit -o "$MKREGION" tests/cli/mkregion.c tests/unit/region.c ||
 	exit 1
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-n=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-# not_ok DESC [DETAIL...]: each DETAIL as a TAP comment, 20 lines at most
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for detail in "$@"; do
-		head -n 20 <<<"$detail" | sed 's/^/#   /'
-	done
-}
-
-# run ARGS...: runs tsmon, leaving its stdout, stderr and status in
-# $out, $err and $rc.
-run()
-{
-	"$TSMON" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-}
+. tests/cli/tap.sh
 
 mkregion()
 {
@@ -115,22 +83,6 @@ $2
 		ok "$1"
 	else
 		not_ok "$1" "$(tail -n 1 <<<"$msg")" "output: $out"
-	fi
-}
-
-# expect_py DESC PYTHON: like expect_json, for checks that need no output
-expect_py()
-{
-	local msg
-
-	if msg=$(python3 -c "
-import os
-env = os.environ
-$2
-" 2>&1); then
-		ok "$1"
-	else
-		not_ok "$1" "$(tail -n 1 <<<"$msg")"
 	fi
 }
 
