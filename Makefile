@@ -50,7 +50,17 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   qemu-system-x86 busybox-static kmod cpio xz-utils \
 		   linux-source-6.1 \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
-		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12)
+		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12) \
+		   clang llvm libclang-rt-14-dev libsystemd-dev \
+		   dkms debhelper dpkg-dev fakeroot lintian
+
+# Test and benchmark suites live in mk/*.mk fragments.  Each adds its
+# targets to these lists: HOSTCHECK runs on the host after the CLI test,
+# VMCHECK once per kernel with KV=6.1|6.12 after the guest suite, BENCH
+# after the host benchmarks.
+HOSTCHECK	:=
+VMCHECK		:=
+BENCH		:=
 
 .PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench-guest bench demo check \
 	kcheck vmcheck clean
@@ -199,6 +209,7 @@ $(B)/tests/bench/%: tests/bench/%.c tests/unit/region.c tests/unit/region.h $(LI
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done
 	$(MAKE) bench-guest
+	@set -e; for t in $(BENCH); do $(MAKE) $$t; done
 
 GBENCH_SRCS	:= $(wildcard tests/guestbench/*.c)
 GBENCH_BINS	:= $(GBENCH_SRCS:tests/guestbench/%.c=$(B)/tests/guestbench/%)
@@ -216,11 +227,13 @@ bench-guest: $(GBENCH_BINS) modules
 vmcheck: selftests modules testphc linuxptp
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
 	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
+	@set -e; for t in $(VMCHECK); do $(MAKE) $$t KV=$(KV); done
 
 check: deps
 	$(MAKE) lib cli
 	$(MAKE) unit
 	$(MAKE) clitest
+	@set -e; for t in $(HOSTCHECK); do $(MAKE) $$t; done
 	$(MAKE) kcheck
 	$(MAKE) selftests
 	$(MAKE) vmcheck KV=6.1
@@ -230,6 +243,8 @@ check: deps
 demo: deps
 	$(MAKE) lib cli modules $(HELPER_BINS)
 	tests/vm/run --kernel 6.1 -- tests/demo.sh
+
+include $(sort $(wildcard mk/*.mk))
 
 clean:
 	rm -rf $(B)
