@@ -26,6 +26,8 @@ ALL_CFLAGS	:= -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
 		   -DTSMON_VERSION=\"$(VERSION)\" $(CFLAGS)
 
 LIBS		:= -lmnl
+# The CLI alone logs to the journal (tsmon events --journal).
+CLI_LIBS	:= -lsystemd
 LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_PIC_OBJS	:= $(LIB_SRCS:%.c=$(B)/pic/%.o)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -103,7 +105,7 @@ $(LIB_A): $(LIB_OBJS)
 
 # ---------------------------------------------------------------- CLI
 $(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS) $(CLI_LIBS)
 
 # ---------------------------------------------------------------- module
 # Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
