@@ -37,15 +37,29 @@ while read -r mod; do
 	insmod "/modules/$mod.ko" || fail "cannot load $mod"
 done < /modules/order
 
-# The host root is only read, so the page cache may keep what it has read
-# (cache=loose): binaries start much faster than with uncached 9p.
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
-	hostroot /newroot || fail "cannot mount the host root (9p tag hostroot)"
-
 mkdir /out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 tsmonout /out ||
 	fail "cannot mount the result share (9p tag tsmonout)"
 read -r repo < /out/repo || fail "no repository path in the result share"
+
+# The host root is only read, so the page cache may keep what it has read
+# (cache=loose): binaries start much faster than with uncached 9p.
+# A --writable run puts a tmpfs overlay on top, so that the command can
+# install packages and modules as on a real machine; the host sees none of
+# it.
+root=/newroot
+if [ -e /out/writable ]; then
+	mkdir -p /lower /rw
+	root=/lower
+fi
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
+	hostroot $root || fail "cannot mount the host root (9p tag hostroot)"
+if [ -e /out/writable ]; then
+	mount -t tmpfs -o mode=0755 tmpfs /rw || fail "cannot mount the overlay tmpfs"
+	mkdir /rw/upper /rw/work
+	mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work \
+		overlay /newroot || fail "cannot mount the writable overlay"
+fi
 
 # A checkout under /tmp or /run would vanish under the guest's own tmpfs:
 # keep a bind mount of it and put it back on top.

@@ -5,7 +5,8 @@
 #
 # Builds the tiny initramfs tests/vm/run boots: a static busybox, init.sh as
 # /init, and, uncompressed, the modules of kernel KVER that mounting the host
-# root over virtio-9p needs, plus e1000e for the PHC.  Modules are stored
+# root over virtio-9p needs, plus e1000e for the PHC and overlay for
+# --writable runs.  Modules are stored
 # decompressed because busybox insmod cannot read .ko.xz/.ko.zst, and in the
 # order modules.dep implies, so init only has to insmod them one by one.
 # The image is a plain newc cpio: decompressing it under TCG would cost more
@@ -27,7 +28,7 @@ moddir=/lib/modules/$kver
 # Wanted in this order; a module that is built in or absent is skipped.
 # Dependencies come from modules.dep, so the list only names the leaves.
 modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev
-	 virtio_pci netfs fscache 9pnet 9pnet_virtio 9p e1000e)
+	 virtio_pci netfs fscache 9pnet 9pnet_virtio 9p e1000e overlay)
 
 [[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep (is linux-image-$kver installed?)"
 
