@@ -87,6 +87,11 @@ for fs in proc sys dev; do
 	mount -o move "/$fs" "/newroot/$fs" || fail "cannot move /$fs"
 done
 mkdir -p /newroot/dev/pts /newroot/dev/shm
+# What udev would add to devtmpfs: bash's <(...) needs /dev/fd.
+ln -sfn /proc/self/fd /newroot/dev/fd
+ln -sfn /proc/self/fd/0 /newroot/dev/stdin
+ln -sfn /proc/self/fd/1 /newroot/dev/stdout
+ln -sfn /proc/self/fd/2 /newroot/dev/stderr
 mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts \
 	/newroot/dev/pts
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /newroot/dev/shm
