@@ -13,7 +13,8 @@
 include kernels.conf
 
 VERSION		:= $(shell cat VERSION)
-SOVERSION	:= 0
+# The soname's number is VERSION's major number.
+SOVERSION	:= $(firstword $(subst ., ,$(VERSION)))
 KVER		?= $(shell uname -r)
 KVERS		:= $(TSMON_KVER_6_1) $(TSMON_KVER_6_12)
 B		:= build
@@ -23,7 +24,7 @@ CFLAGS		?= -O2 -g
 WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wformat=2 -Wno-unused-parameter
 ALL_CFLAGS	:= -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
-		   -DTSMON_VERSION=\"$(VERSION)\" $(CFLAGS)
+		   -DTSMON_VERSION=\"$(VERSION)\" $(CPPFLAGS) $(CFLAGS)
 
 LIBS		:= -lmnl
 # The CLI alone logs to the journal (tsmon events --journal).
@@ -54,7 +55,7 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
 		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12) \
 		   clang llvm libclang-rt-14-dev libsystemd-dev \
-		   dkms debhelper dpkg-dev fakeroot lintian
+		   dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 
 # Test and benchmark suites live in mk/*.mk fragments.  Each adds its
 # targets to these lists: HOSTCHECK runs on the host after the CLI test,
@@ -95,7 +96,7 @@ $(B)/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/
 
 $(LIB_SO): $(LIB_PIC_OBJS) lib/libtsmon.map
 	$(CC) -shared -Wl,-soname,libtsmon.so.$(SOVERSION) \
-		-Wl,--version-script=lib/libtsmon.map -o $@ $(LIB_PIC_OBJS) $(LIBS)
+		-Wl,--version-script=lib/libtsmon.map $(LDFLAGS) -o $@ $(LIB_PIC_OBJS) $(LIBS)
 	ln -sf libtsmon.so.$(VERSION) $(B)/libtsmon.so.$(SOVERSION)
 	ln -sf libtsmon.so.$(SOVERSION) $(B)/libtsmon.so
 
@@ -105,7 +106,7 @@ $(LIB_A): $(LIB_OBJS)
 
 # ---------------------------------------------------------------- CLI
 $(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS) $(CLI_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS) $(CLI_LIBS)
 
 # ---------------------------------------------------------------- module
 # Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
