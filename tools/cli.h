@@ -26,9 +26,15 @@ int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_ring(const struct cli *cli, int argc, char **argv);
 int cmd_events(const struct cli *cli, int argc, char **argv);
 int cmd_config(const struct cli *cli, int argc, char **argv);
+int cmd_check(const struct cli *cli, int argc, char **argv);
+int cmd_prometheus(const struct cli *cli, int argc, char **argv);
 
 /* Open cli->device; on failure explain why on stderr and return -errno. */
 int cli_open(const struct cli *cli, struct tsmon **t);
+/* That explanation: "tsmon: cannot open PATH: REASON[HINT]". */
+void cli_open_error(const struct cli *cli, int err);
+/* Its HINT part for err (-ENOENT, ...): "" or text to append. */
+const char *cli_open_hint(const struct cli *cli, int err);
 
 /*
  * Open a subscription to the module's netlink family (no device needed);

@@ -20,11 +20,13 @@
 
 #include "cli.h"
 #include "fmt.h"
+#include "journal.h"
 #include "parse.h"
 #include "print.h"
 
 struct events_opts {
 	bool json;
+	bool journal;
 	enum tsmon_whence whence;
 	uint64_t since;
 	uint64_t types;		/* bit per type to print; 0: all */
@@ -35,7 +37,7 @@ struct events_opts {
 
 static void events_usage(FILE *f, bool full)
 {
-	fputs("Usage: tsmon events [--json] [--since SEQ | --all] "
+	fputs("Usage: tsmon events [--json | --journal] [--since SEQ | --all] "
 	      "[--type T[,T...]]\n"
 	      "                    [--count N] [--timeout SECONDS]\n", f);
 	if (!full) {
@@ -47,6 +49,9 @@ static void events_usage(FILE *f, bool full)
 	      "device node.\n"
 	      "\nOptions:\n"
 	      "  -j, --json          one JSON object per line (NDJSON)\n"
+	      "      --journal       log each record to the systemd journal "
+	      "as one\n"
+	      "                      structured entry instead of printing it\n"
 	      "  -s, --since SEQ     start with the record numbered SEQ\n"
 	      "  -a, --all           start with the oldest record the ring "
 	      "holds\n"
@@ -68,9 +73,10 @@ static void events_usage(FILE *f, bool full)
 static bool parse_events_opts(int argc, char **argv, struct events_opts *eo,
 			      int *status)
 {
-	enum { OPT_TIMEOUT = 256 };
+	enum { OPT_TIMEOUT = 256, OPT_JOURNAL };
 	static const struct option opts[] = {
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "journal",	no_argument,		NULL, OPT_JOURNAL },
 		{ "since",	required_argument,	NULL, 's' },
 		{ "all",	no_argument,		NULL, 'a' },
 		{ "type",	required_argument,	NULL, 't' },
@@ -85,6 +91,9 @@ static bool parse_events_opts(int argc, char **argv, struct events_opts *eo,
 		switch (c) {
 		case 'j':
 			eo->json = true;
+			break;
+		case OPT_JOURNAL:
+			eo->journal = true;
 			break;
 		case 's':
 		case 'a':
@@ -136,6 +145,11 @@ static bool parse_events_opts(int argc, char **argv, struct events_opts *eo,
 	if (optind < argc) {
 		fprintf(stderr, "tsmon events: unexpected argument '%s'\n",
 			argv[optind]);
+		goto usage;
+	}
+	if (eo->json && eo->journal) {
+		fputs("tsmon events: --json and --journal exclude each other\n",
+		      stderr);
 		goto usage;
 	}
 	return false;
@@ -208,6 +222,7 @@ static int print_events(struct tsmon_sub *sub, const struct events_opts *eo,
 {
 	uint64_t deadline = 0, printed = 0;
 	struct out o = { .f = stdout };
+	struct journal jl = { 0 };
 	struct tsmon_record rec;
 	struct json j;
 	int ret;
@@ -251,13 +266,20 @@ static int print_events(struct tsmon_sub *sub, const struct events_opts *eo,
 		}
 		if (!record_wanted(eo->types, &rec))
 			continue;
-		print_record(&o, &rec);
-		fflush(stdout);
-		if (cli_output_failed())
-			break;
+		if (eo->journal) {
+			if (journal_log(&jl, &rec))
+				break;
+		} else {
+			print_record(&o, &rec);
+			fflush(stdout);
+			if (cli_output_failed())
+				break;
+		}
 		if (eo->count && ++printed == eo->count)
 			break;
 	}
+	if (eo->journal)
+		return journal_finish(&jl);
 	return cli_finish_output(EXIT_OK);
 }
 

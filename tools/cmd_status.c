@@ -18,37 +18,10 @@
 #include "fmt.h"
 #include "parse.h"
 #include "print.h"
+#include "prom.h"
+#include "status.h"
 
 #define LABEL_WIDTH	16
-
-/* 100%: the largest drift tsmon_set_drift() takes */
-#define DRIFT_MAX_PPB	1000000000ULL
-
-struct status {
-	bool netlink;		/* read through the netlink family */
-	struct tsmon_info info;	/* over netlink: no load times, no sizes */
-	struct tsmon_health h;
-	uint64_t head;
-	/* netlink only: the PHC frequency record limits */
-	uint32_t phc_freq_threshold_ppb;
-	uint32_t phc_freq_interval_ms;
-	uint64_t now_real;	/* CLOCK_REALTIME when the block was read */
-	uint64_t now_mono;	/* CLOCK_MONOTONIC of the bounded read */
-	struct tsmon_time time;	/* the bounded read, tsmon_now() */
-	uint64_t drift_ppb;	/* the clock model it used */
-	uint64_t cooldown_ns;
-};
-
-static const struct bit_name hook_names[] = {
-	{ .bit = TSMON_HOOK_TIMEKEEPER,	.name = "timekeeper" },
-	{ .bit = TSMON_HOOK_ADJTIMEX,	.name = "adjtimex" },
-	{ .bit = TSMON_HOOK_SETTIME,	.name = "settime" },
-	{ .bit = TSMON_HOOK_PHC_ADJ,	.name = "phc_adj" },
-	{ .bit = TSMON_HOOK_PHC_EVENT,	.name = "phc_event" },
-	{ .bit = TSMON_HOOK_PHC_LIFE,	.name = "phc_life" },
-};
-
-static const struct bit_names hook_bits = BIT_NAMES(hook_names);
 
 /*
  * adjtimex(2) modes, without the ADJ_ prefix. ADJ_OFFSET_SINGLESHOT is
@@ -71,34 +44,6 @@ static const struct bit_name adj_names[] = {
 };
 
 static const struct bit_names adj_bits = BIT_NAMES(adj_names);
-
-/* Why the bounded clock has its status (struct tsmon_time.flags). */
-static const struct bit_name time_flag_names[] = {
-	{ .bit = TSMON_TIME_NO_HOOK,	.name = "no_hook",
-	  .text = "no hook" },
-	{ .bit = TSMON_TIME_NO_CAPTURE,	.name = "no_capture",
-	  .text = "no capture" },
-	{ .bit = TSMON_TIME_NO_SYNC,	.name = "no_sync",
-	  .text = "no sync update" },
-	{ .bit = TSMON_TIME_UNSYNC,	.name = "unsync",
-	  .text = "unsynchronised" },
-	{ .bit = TSMON_TIME_STALE,	.name = "stale" },
-	{ .bit = TSMON_TIME_COOLDOWN,	.name = "cooldown" },
-	{ .bit = TSMON_TIME_UNBOUNDED,	.name = "unbounded" },
-	{ .bit = TSMON_TIME_HELD,	.name = "held" },
-};
-
-static const struct bit_names time_flag_bits = BIT_NAMES(time_flag_names);
-
-static const struct {
-	const char *name;	/* JSON */
-	const char *text;
-} clock_statuses[] = {
-	[TSMON_CLOCK_UNKNOWN]	   = { "unknown",	"UNKNOWN" },
-	[TSMON_CLOCK_SYNCHRONIZED] = { "synchronized",	"SYNCHRONIZED" },
-	[TSMON_CLOCK_FREE_RUNNING] = { "free_running",	"FREE_RUNNING" },
-	[TSMON_CLOCK_DISRUPTED]	   = { "disrupted",	"DISRUPTED" },
-};
 
 static const char *const leap_states[] = {
 	[TSMON_LEAP_NONE]		= "none",
@@ -229,9 +174,9 @@ static void show_hooks(const struct out *o, const struct status *s)
 	print_bits(o, "hooks", s->h.hooks, &hook_bits, " ");
 	if (o->j)
 		return;
-	for (i = 0; i < ARRAY_SIZE(hook_names); i++)
-		if (!(s->h.hooks & hook_names[i].bit))
-			missing |= hook_names[i].bit;
+	for (i = 0; i < hook_bits.n; i++)
+		if (!(s->h.hooks & hook_bits.v[i].bit))
+			missing |= hook_bits.v[i].bit;
 	if (missing) {
 		fputs(" (not attached: ", o->f);
 		print_bits(o, NULL, missing, &hook_bits, " ");
@@ -593,14 +538,14 @@ static void show_bounded(const struct out *o, const struct status *s)
 {
 	const struct tsmon_time *t = &s->time;
 	bool bounded = !(t->flags & TSMON_TIME_UNBOUNDED);
-	bool known = t->status < ARRAY_SIZE(clock_statuses);
+	bool known = clock_status_name(t->status) != NULL;
 	char a[FMT_LEN], b[FMT_LEN];
 
 	if (o->j) {
 		json_s64(o->j, "offs_real_ns", (int64_t)s->h.offs_real_ns);
 		json_object_begin(o->j, "clock");
 		json_string(o->j, "status", known ?
-			    clock_statuses[t->status].name : "unknown");
+			    clock_status_name(t->status) : "unknown");
 		print_bits(o, "flags", t->flags, &time_flag_bits, NULL);
 		json_u64(o->j, "real_ns", t->real_ns);
 		json_u64(o->j, "mono_ns", t->mono_ns);
@@ -618,7 +563,7 @@ static void show_bounded(const struct out *o, const struct status *s)
 	     fmt_step(a, sizeof(a), (int64_t)s->h.offs_real_ns));
 	if (known)
 		fprintf(o->f, "%-*s%s", LABEL_WIDTH, "clock",
-			clock_statuses[t->status].text);
+			clock_status_text(t->status));
 	else
 		fprintf(o->f, "%-*sstatus %" PRIu32, LABEL_WIDTH, "clock",
 			t->status);
@@ -743,139 +688,18 @@ static void (*const sections[])(const struct out *, const struct status *) = {
 	show_phcs,
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
 
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * The bounded clock, and the instant every elapsed time shown refers to:
- * that of the clock read.
- */
-static int read_clock(struct tsmon *t, struct status *s)
-{
-	int ret;
-
-	ret = tsmon_set_drift(t, s->drift_ppb);
-	if (!ret)
-		ret = tsmon_set_cooldown(t, s->cooldown_ns);
-	if (ret) {
-		cli_error("status", "cannot set the clock model", ret);
-		return ret;
-	}
-	ret = tsmon_now(t, &s->time);
-	if (ret) {
-		cli_error("status", "cannot read the bounded clock", ret);
-		return ret;
-	}
-	s->now_mono = s->time.mono_ns;
-	s->now_real = clock_ns(CLOCK_REALTIME);
-	return 0;
-}
-
-static int read_device(const struct cli *cli, struct status *s)
-{
-	struct tsmon *t;
-	int ret;
-
-	ret = cli_open(cli, &t);
-	if (ret)
-		return ret;
-	ret = tsmon_get_info(t, &s->info);
-	if (ret) {
-		cli_error("status", "cannot read the region header", ret);
-		goto out;
-	}
-	ret = tsmon_health(t, &s->h);
-	if (ret) {
-		cli_error("status", "cannot read the health block", ret);
-		goto out;
-	}
-	ret = tsmon_head(t, &s->head);
-	if (ret) {
-		cli_error("status", "cannot read the ring head", ret);
-		goto out;
-	}
-	ret = read_clock(t, s);
-out:
-	tsmon_close(t);
-	return ret;
-}
-
-/*
- * A region holding nothing but a copy of a health block: libtsmon works
- * out the bounded clock from a region, and this lets it do so for the
- * block a netlink reply carried, with the same code as for the device.
- */
-struct snapshot {
-	struct tsmon_header hdr;
-	struct tsmon_health health;
-	unsigned char ring[TSMON_RECORD_SIZE_V1];
+enum format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_PROMETHEUS,
 };
-
-static int read_snapshot_clock(struct status *s)
-{
-	struct snapshot snap;
-	struct tsmon *t;
-	int ret;
-
-	memset(&snap, 0, sizeof(snap));
-	snap.hdr.magic = TSMON_MAGIC;
-	snap.hdr.abi_version = TSMON_ABI_VERSION;
-	snap.hdr.header_size = sizeof(snap.hdr);
-	snap.hdr.region_size = sizeof(snap);
-	snap.hdr.health_offset = offsetof(struct snapshot, health);
-	snap.hdr.health_size = sizeof(snap.health);
-	snap.hdr.ring_offset = offsetof(struct snapshot, ring);
-	snap.hdr.record_size = sizeof(snap.ring);
-	snap.hdr.ring_entries = 1;
-	snap.hdr.instance_id = s->info.instance_id;
-	snap.health = s->h;
-	/* the module copied the block under its writer lock: it is stable */
-	snap.health.seq = 0;
-
-	ret = tsmon_attach(&snap, sizeof(snap), &t);
-	if (ret) {
-		cli_error("status", "cannot evaluate the health block", ret);
-		return ret;
-	}
-	ret = read_clock(t, s);
-	tsmon_close(t);
-	return ret;
-}
-
-static int read_netlink(struct status *s)
-{
-	struct tsmon_nl_status st;
-	struct tsmon_sub *sub;
-	int ret;
-
-	ret = cli_sub_open(&sub);
-	if (ret)
-		return ret;
-	ret = tsmon_sub_status(sub, &st);
-	tsmon_sub_close(sub);
-	if (ret) {
-		cli_sub_error("status", "cannot get the status over netlink",
-			      ret);
-		return ret;
-	}
-	s->netlink = true;
-	s->info = st.info;
-	s->h = st.health;
-	s->head = st.head;
-	s->phc_freq_threshold_ppb = st.phc_freq_threshold_ppb;
-	s->phc_freq_interval_ms = st.phc_freq_interval_ms;
-	return read_snapshot_clock(s);
-}
 
 static void status_usage(FILE *f, bool full)
 {
-	fputs("Usage: tsmon status [--json] [--netlink] [--drift PPB|kernel] "
-	      "[--cooldown SECONDS]\n", f);
+	fputs("Usage: tsmon status [--json | --prometheus] [--netlink] "
+	      "[--drift PPB|kernel]\n"
+	      "                    [--cooldown SECONDS]\n", f);
 	if (!full) {
 		fputs("Try 'tsmon status --help' for more information.\n", f);
 		return;
@@ -884,6 +708,8 @@ static void status_usage(FILE *f, bool full)
 	      "the error bound of\nCLOCK_REALTIME it implies.\n"
 	      "\nOptions:\n"
 	      "  -j, --json              print one JSON object\n"
+	      "  -p, --prometheus        print the Prometheus text exposition "
+	      "format\n"
 	      "      --netlink           ask the module over generic netlink "
 	      "instead of\n"
 	      "                          mapping the device\n"
@@ -903,11 +729,12 @@ static void status_usage(FILE *f, bool full)
  * error), with its exit status in *status.
  */
 static bool parse_status_opts(int argc, char **argv, struct status *s,
-			      bool *json, bool *netlink, int *status)
+			      enum format *format, bool *netlink, int *status)
 {
 	enum { OPT_DRIFT = 256, OPT_COOLDOWN, OPT_NETLINK };
 	static const struct option opts[] = {
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "prometheus",	no_argument,		NULL, 'p' },
 		{ "netlink",	no_argument,		NULL, OPT_NETLINK },
 		{ "drift",	required_argument,	NULL, OPT_DRIFT },
 		{ "cooldown",	required_argument,	NULL, OPT_COOLDOWN },
@@ -916,23 +743,26 @@ static bool parse_status_opts(int argc, char **argv, struct status *s,
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			*json = true;
+		case 'p':
+			if (*format != FORMAT_TEXT) {
+				fputs("tsmon status: --json and --prometheus "
+				      "exclude each other\n", stderr);
+				goto usage;
+			}
+			*format = c == 'j' ? FORMAT_JSON : FORMAT_PROMETHEUS;
 			break;
 		case OPT_NETLINK:
 			*netlink = true;
 			break;
 		case OPT_DRIFT:
-			if (!strcmp(optarg, "kernel")) {
-				s->drift_ppb = TSMON_DRIFT_KERNEL_PPB;
-			} else if (parse_u64(optarg, &s->drift_ppb) ||
-				   s->drift_ppb > DRIFT_MAX_PPB) {
+			if (parse_drift(optarg, &s->drift_ppb)) {
 				fprintf(stderr, "tsmon status: --drift needs "
-					"parts per billion from 0 to %llu or "
-					"'kernel', not '%s'\n",
-					DRIFT_MAX_PPB, optarg);
+					"parts per billion from 0 to "
+					"1000000000 or 'kernel', not '%s'\n",
+					optarg);
 				goto usage;
 			}
 			break;
@@ -967,31 +797,36 @@ usage:
 
 int cmd_status(const struct cli *cli, int argc, char **argv)
 {
-	struct status s = {
-		.drift_ppb = TSMON_DRIFT_DEFAULT_PPB,
-		.cooldown_ns = TSMON_COOLDOWN_DEFAULT_NS,
-	};
+	struct status s = STATUS_INIT;
+	enum format format = FORMAT_TEXT;
 	struct out o = { .f = stdout };
-	bool json = false, netlink = false;
+	bool netlink = false;
 	struct json j;
 	size_t i;
 	int ret;
 
-	if (parse_status_opts(argc, argv, &s, &json, &netlink, &ret))
+	if (parse_status_opts(argc, argv, &s, &format, &netlink, &ret))
 		return ret;
 
-	ret = netlink ? read_netlink(&s) : read_device(cli, &s);
+	ret = netlink ? status_read_netlink("status", &s) :
+			status_read_device(cli, "status", &s);
+	if (format == FORMAT_PROMETHEUS) {
+		/* a scrape still learns that tsmon is down: tsmon_up 0 */
+		prom_write(stdout, ret ? NULL : &s,
+			   netlink ? NULL : cli->device);
+		return cli_finish_output(ret ? EXIT_ERROR : EXIT_OK);
+	}
 	if (ret)
 		return EXIT_ERROR;
 
-	if (json) {
+	if (format == FORMAT_JSON) {
 		json_init(&j, stdout);
 		o.j = &j;
 		json_object_begin(&j, NULL);
 	}
 	for (i = 0; i < ARRAY_SIZE(sections); i++)
 		sections[i](&o, &s);
-	if (json)
+	if (format == FORMAT_JSON)
 		json_object_end(&j);
 	return cli_finish_output(EXIT_OK);
 }

@@ -196,3 +196,26 @@ const char *fmt_ppm_delta(char *buf, size_t len, int64_t ppb)
 		  1000, 3, false);
 	return buf;
 }
+
+const char *fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	static const struct {
+		uint64_t unit;
+		const char *name;
+	} units[] = {
+		{ SECS_PER_DAY * NSEC_PER_SEC,	"d" },
+		{ 3600 * NSEC_PER_SEC,		"h" },
+		{ 60 * NSEC_PER_SEC,		"m" },
+		{ NSEC_PER_SEC,			"s" },
+		{ 1000000,			"ms" },
+		{ 1000,				"us" },
+		{ 1,				"ns" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++)
+		if (ns && ns % units[i].unit == 0)
+			break;
+	snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].unit, units[i].name);
+	return buf;
+}

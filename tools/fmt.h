@@ -28,6 +28,11 @@ const char *fmt_secs(char *buf, size_t len, uint64_t ns);
 const char *fmt_span(char *buf, size_t len, uint64_t ns);
 /* -250 ms, +1.5 s: signed, in the largest fitting unit, 3 decimals at most */
 const char *fmt_delta(char *buf, size_t len, int64_t ns);
+/*
+ * 1500us, 10m, 1h: a duration in the syntax the options take (exact: the
+ * largest of d, h, m, s, ms, us, ns that divides it)
+ */
+const char *fmt_dur(char *buf, size_t len, uint64_t ns);
 /* 1.5 ms: like fmt_delta, without a sign */
 const char *fmt_amount(char *buf, size_t len, uint64_t ns);
 /*

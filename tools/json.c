@@ -6,14 +6,42 @@
  */
 #include <assert.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "json.h"
 
 void json_init(struct json *j, FILE *f)
 {
+	memset(j, 0, sizeof(*j));
 	j->f = f;
-	j->depth = 0;
-	j->sep[0] = false;
+}
+
+void json_init_fields(struct json *j, json_field_fn fn, void *ctx)
+{
+	memset(j, 0, sizeof(*j));
+	j->field = fn;
+	j->ctx = ctx;
+}
+
+/*
+ * Field mode: a scalar's text. Inside an array it joins the others, which
+ * are handed over when the array ends; an element that does not fit is
+ * dropped whole rather than cut.
+ */
+static void json_field(struct json *j, const char *key, const char *text)
+{
+	size_t len = strlen(text), room = JSON_ARRAY_LEN - j->array_len;
+
+	if (!j->array_key) {
+		j->field(j->ctx, key, text);
+		return;
+	}
+	if (len + (j->array_len ? 1 : 0) >= room)
+		return;
+	if (j->array_len)
+		j->array[j->array_len++] = ' ';
+	memcpy(j->array + j->array_len, text, len + 1);
+	j->array_len += len;
 }
 
 /*
@@ -74,6 +102,17 @@ static void json_value_done(struct json *j)
 static void json_open(struct json *j, const char *key, char c)
 {
 	assert(j->depth < JSON_MAX_DEPTH);
+	if (j->field) {
+		/* arrays hold scalars only in the output this mode serves */
+		assert(!j->array_key);
+		if (c == '[') {
+			j->array_key = key;
+			j->array_len = 0;
+			j->array[0] = '\0';
+		}
+		j->depth++;
+		return;
+	}
 	json_prefix(j, key);
 	fputc(c, j->f);
 	j->sep[++j->depth] = false;
@@ -83,6 +122,13 @@ static void json_close(struct json *j, char c)
 {
 	assert(j->depth > 0);
 	j->depth--;
+	if (j->field) {
+		if (c == ']') {
+			j->field(j->ctx, j->array_key, j->array);
+			j->array_key = NULL;
+		}
+		return;
+	}
 	fputc(c, j->f);
 	json_value_done(j);
 }
@@ -109,6 +155,13 @@ void json_array_end(struct json *j)
 
 void json_u64(struct json *j, const char *key, uint64_t v)
 {
+	char buf[24];
+
+	if (j->field) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		json_field(j, key, buf);
+		return;
+	}
 	json_prefix(j, key);
 	fprintf(j->f, "%" PRIu64, v);
 	json_value_done(j);
@@ -116,6 +169,13 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 
 void json_s64(struct json *j, const char *key, int64_t v)
 {
+	char buf[24];
+
+	if (j->field) {
+		snprintf(buf, sizeof(buf), "%" PRId64, v);
+		json_field(j, key, buf);
+		return;
+	}
 	json_prefix(j, key);
 	fprintf(j->f, "%" PRId64, v);
 	json_value_done(j);
@@ -123,6 +183,10 @@ void json_s64(struct json *j, const char *key, int64_t v)
 
 void json_string(struct json *j, const char *key, const char *s)
 {
+	if (j->field) {
+		json_field(j, key, s);
+		return;
+	}
 	json_prefix(j, key);
 	json_put_string(j->f, s);
 	json_value_done(j);
@@ -130,6 +194,10 @@ void json_string(struct json *j, const char *key, const char *s)
 
 void json_bool(struct json *j, const char *key, bool v)
 {
+	if (j->field) {
+		json_field(j, key, v ? "true" : "false");
+		return;
+	}
 	json_prefix(j, key);
 	fputs(v ? "true" : "false", j->f);
 	json_value_done(j);
@@ -137,6 +205,8 @@ void json_bool(struct json *j, const char *key, bool v)
 
 void json_null(struct json *j, const char *key)
 {
+	if (j->field)
+		return;
 	json_prefix(j, key);
 	fputs("null", j->f);
 	json_value_done(j);

@@ -14,15 +14,33 @@
 #include <stdio.h>
 
 #define JSON_MAX_DEPTH	8
+#define JSON_ARRAY_LEN	256
+
+/* Field mode: one call per key with its value as text. */
+typedef void (*json_field_fn)(void *ctx, const char *key, const char *value);
 
 struct json {
 	FILE *f;
 	unsigned int depth;
 	/* a value was already written at this nesting level: comma needed */
 	bool sep[JSON_MAX_DEPTH + 1];
+	/* field mode (f is NULL) */
+	json_field_fn field;
+	void *ctx;
+	const char *array_key;	/* the array being collected, if any */
+	char array[JSON_ARRAY_LEN];
+	size_t array_len;
 };
 
 void json_init(struct json *j, FILE *f);
+/*
+ * Field mode: instead of JSON text, every scalar value goes to fn as
+ * (key, text), the way the JSON output would show it (strings unquoted
+ * and unescaped). Objects only group; an array of scalars becomes one
+ * value of its elements joined by a space; null values are left out.
+ * For writers of flat KEY=VALUE formats from the same printers as JSON.
+ */
+void json_init_fields(struct json *j, json_field_fn fn, void *ctx);
 
 void json_object_begin(struct json *j, const char *key);
 void json_object_end(struct json *j);

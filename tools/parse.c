@@ -58,6 +58,82 @@ int parse_secs(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* 100%: the largest drift tsmon_set_drift() takes */
+#define DRIFT_MAX_PPB	1000000000ULL
+
+int parse_drift(const char *s, uint64_t *ppb)
+{
+	if (!strcmp(s, "kernel")) {
+		*ppb = TSMON_DRIFT_KERNEL_PPB;
+		return 0;
+	}
+	if (parse_u64(s, ppb) || *ppb > DRIFT_MAX_PPB)
+		return -EINVAL;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint64_t ns;
+} duration_units[] = {
+	{ "ns",		1 },
+	{ "us",		1000 },
+	{ "ms",		1000000 },
+	{ "s",		NSEC_PER_SEC },
+	{ "",		NSEC_PER_SEC },
+	{ "m",		60 * NSEC_PER_SEC },
+	{ "min",	60 * NSEC_PER_SEC },
+	{ "h",		3600 * NSEC_PER_SEC },
+	{ "d",		86400 * NSEC_PER_SEC },
+};
+
+int parse_duration(const char *s, uint64_t *ns)
+{
+	const char *p = s, *unit;
+	uint64_t whole = 0, frac = 0, scale = 1, mult = 0, v;
+	size_t i;
+
+	/* digits, then at most one point followed by digits */
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			/* 19 digits: more than any unit can resolve */
+			if (scale >= 1000000000000000000ULL)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+	}
+	unit = p;
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
+		if (!strcmp(unit, duration_units[i].name))
+			mult = duration_units[i].ns;
+	if (!mult)
+		return -EINVAL;
+	if (whole > UINT64_MAX / mult)
+		return -EINVAL;
+	v = whole * mult;
+	if (frac) {
+		/* frac / scale of a unit must be whole nanoseconds */
+		if ((unsigned __int128)frac * mult % scale)
+			return -EINVAL;
+		frac = (uint64_t)((unsigned __int128)frac * mult / scale);
+		if (v > UINT64_MAX - frac)
+			return -EINVAL;
+		v += frac;
+	}
+	*ns = v;
+	return 0;
+}
+
 static void list_types(FILE *f)
 {
 	const char *name;

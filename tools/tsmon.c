@@ -30,6 +30,11 @@ static const struct command commands[] = {
 	{ "ring",   cmd_ring,   "print the recorded events, or follow them" },
 	{ "events", cmd_events, "print the events pushed over netlink" },
 	{ "config", cmd_config, "show or set the PHC frequency record limits" },
+	{ "check",  cmd_check,  "check the clock against thresholds "
+				"(monitoring plugin)" },
+	{ "prometheus", cmd_prometheus,
+		    "write the metrics for node_exporter's textfile "
+		    "collector" },
 	{ "help",   cmd_help,   "show this help" },
 };
 
@@ -47,7 +52,7 @@ static void usage(FILE *f, bool full)
 	}
 	fputs("\nCommands:\n", f);
 	for (i = 0; i < NUM_COMMANDS; i++)
-		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].help);
 	fputs("\nOptions:\n"
 	      "  -d, --device PATH  region to read (default "
 	      TSMON_DEVICE_PATH ")\n"
@@ -84,32 +89,37 @@ int cli_finish_output(int status)
 	return EXIT_ERROR;
 }
 
-int cli_open(const struct cli *cli, struct tsmon **t)
+const char *cli_open_hint(const struct cli *cli, int err)
 {
-	const char *hint = "";
-	int ret;
-
-	ret = tsmon_open(cli->device, t);
-	if (!ret)
-		return 0;
-
-	switch (ret) {
+	switch (err) {
 	case -ENOENT:
 		/* for a path the user chose, "no such file" says it all */
 		if (!strcmp(cli->device, TSMON_DEVICE_PATH))
-			hint = " (is the tsmon module loaded? "
-			       "try: modprobe tsmon)";
+			return " (is the tsmon module loaded? try: modprobe "
+			       "tsmon)";
 		break;
 	case -EBADMSG:
-		hint = ": not a tsmon region (bad magic or layout)";
-		break;
+		return ": not a tsmon region (bad magic or layout)";
 	case -EPROTONOSUPPORT:
-		hint = ": ABI version mismatch "
-		       "(module is newer/older than this tool)";
-		break;
+		return ": ABI version mismatch (module is newer/older than "
+		       "this tool)";
 	}
+	return "";
+}
+
+void cli_open_error(const struct cli *cli, int err)
+{
 	fprintf(stderr, "tsmon: cannot open %s: %s%s\n", cli->device,
-		strerror(-ret), hint);
+		strerror(-err), cli_open_hint(cli, err));
+}
+
+int cli_open(const struct cli *cli, struct tsmon **t)
+{
+	int ret;
+
+	ret = tsmon_open(cli->device, t);
+	if (ret)
+		cli_open_error(cli, ret);
 	return ret;
 }
 

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The CLI's monitoring integrations: tsmon check, the Prometheus metrics
+# and textfile feed, journal logging, and their systemd units.
+#
+#   make checktest      tsmon check over generated regions (host)
+#   make promtest       status --prometheus and the textfile feed over
+#                       generated regions, read by a strict parser and by
+#                       promtool (host)
+#   make unitfiletest   systemd-analyze verify of systemd/*.service (host)
+#   make journalcheck KV=6.1|6.12
+#                       tsmon events --journal in the guest, against a
+#                       stand-in journald
+#   make promguestcheck KV=6.1|6.12
+#                       metrics, textfile feed and check against the module
+#   make promtool       promtool unpacked into build/prom (not installed:
+#                       the prometheus package would start a server)
+
+PROMTOOL	:= $(B)/prom/usr/bin/promtool
+
+.PHONY: checktest promtest unitfiletest journalcheck promguestcheck promtool
+
+HOSTCHECK	+= checktest promtest unitfiletest
+VMCHECK		+= journalcheck promguestcheck
+
+promtool:
+	@tests/prom/fetch-promtool.sh $(B) || \
+		echo "note: no promtool; the metrics are checked by tests/prom/parse.py alone"
+
+checktest: lib cli
+	tests/cli/test_check.sh
+
+promtest: lib cli promtool
+	tests/prom/test_prom.sh
+
+unitfiletest: cli
+	tests/cli/test_units.sh
+
+journalcheck: lib cli modules $(B)/tests/helpers/clockctl
+	tests/vm/run --kernel $(KV) -- tests/cli/journal_guest.sh
+
+promguestcheck: lib cli modules $(B)/tests/helpers/clockctl promtool
+	tests/vm/run --kernel $(KV) -- tests/prom/prom_guest.sh
