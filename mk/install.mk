@@ -78,9 +78,16 @@ install: lib cli
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 udev/60-tsmon.rules $(DESTDIR)$(UDEVRULESDIR)/60-tsmon.rules
 	$(INSTALL) -m 0644 systemd/modules-load.d/tsmon.conf $(DESTDIR)$(MODULESLOADDIR)/tsmon.conf
-	@if [ -n "$(UNITS)" ]; then \
-		$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
-		$(INSTALL) -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/; fi
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	@# The units name /usr/bin/tsmon: point them at where it went.
+	@for u in $(UNITS); do \
+		echo "install $$u -> $(DESTDIR)$(SYSTEMDUNITDIR)/"; \
+		sed 's|/usr/bin/tsmon|$(BINDIR)/tsmon|g' $$u > \
+			$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}.tmp \
+			$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tsmon \

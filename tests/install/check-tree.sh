@@ -116,5 +116,17 @@ else
 	not_ok "modules-load.d loads tsmon"
 fi
 
+units=$(ls systemd/*.service 2>/dev/null)
+for u in $units; do
+	f=$dest/lib/systemd/system/${u##*/}
+	check_file "$f" 644
+	if grep -q "^ExecStart=$prefix/bin/tsmon " "$f" 2>/dev/null; then
+		ok "${u##*/} runs $prefix/bin/tsmon"
+	else
+		not_ok "${u##*/} runs $prefix/bin/tsmon" "$(grep ExecStart "$f" 2>&1)"
+	fi
+done
+[[ -n $units ]] || not_ok "systemd units in the tree"
+
 echo "1..$n"
 ((failed == 0))
