@@ -105,8 +105,20 @@ $(LIB_A): $(LIB_OBJS)
 	ar rcs $@ $^
 
 # ---------------------------------------------------------------- CLI
-$(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(LIB_A) $(LIBS) $(CLI_LIBS)
+# CLI_LINK=shared links the CLI against libtsmon.so (packages: the tsmon
+# package then depends on libtsmon0); the default, static, gives a build/tsmon
+# that runs from the tree.
+CLI_LINK	?= static
+ifeq ($(CLI_LINK),shared)
+CLI_LIB		:= $(LIB_SO)
+CLI_LIB_FLAGS	:= -L$(B) -ltsmon
+else
+CLI_LIB		:= $(LIB_A)
+CLI_LIB_FLAGS	:= $(LIB_A)
+endif
+
+$(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(CLI_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(CLI_LIB_FLAGS) $(LIBS) $(CLI_LIBS)
 
 # ---------------------------------------------------------------- module
 # Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
