@@ -21,66 +21,7 @@ UNLOADED="tsmon: the tsmon module was unloaded"
 # CAP_NET_ADMIN or CAP_SYS_TIME, which nobody has
 NEEDS_CAP="(needs CAP_NET_ADMIN or CAP_SYS_TIME)"
 
-. tests/cli/tap.sh
-
-bail()
-{
-	echo "Bail out! $*"
-	exit 1
-}
-
-# verdict DESC [DETAIL...]: the status of the command just before it
-# decides, as in: [[ $rc == 0 ]]; verdict "exits 0" "status $rc"
-verdict()
-{
-	local st=$?
-
-	if ((st == 0)); then
-		ok "$1"
-	else
-		not_ok "$@"
-	fi
-}
-
-# health KEY: a top-level value of `tsmon status --json` (device path)
-health()
-{
-	"$TSMON" status --json |
-		python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
-
-# wait_listening PID: until PID waits for events in poll(2), which it
-# enters only once its subscription has started; 20 s at most
-wait_listening()
-{
-	local _ wchan
-
-	for _ in $(seq 200); do
-		[[ -d /proc/$1 ]] || return 1
-		wchan=$(cat "/proc/$1/wchan" 2>/dev/null)
-		[[ $wchan == *poll* ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_exit PID SECONDS: its exit status in $rc, 124 if still running
-wait_exit()
-{
-	local _
-
-	for _ in $(seq $(($2 * 10))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			rc=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	rc=124
-}
+. tests/cli/guest.sh
 
 [[ -n ${TSMON_KO:-} && -r $TSMON_KO ]] || bail "TSMON_KO not set or not readable"
 [[ $(id -u) == 0 ]] || bail "must run as root in the test guest"

@@ -22,65 +22,11 @@ CLOCKCTL=$PWD/build/tests/helpers/clockctl
 FAKEJOURNAL=$PWD/tests/cli/fakejournal.py
 SOCKET=/run/systemd/journal/socket
 
-. tests/cli/tap.sh
+. tests/cli/guest.sh
 
 JOURNAL=$TMP/journal.ndjson
 export JOURNAL
 
-bail()
-{
-	echo "Bail out! $*"
-	exit 1
-}
-
-verdict()
-{
-	local st=$?
-
-	if ((st == 0)); then
-		ok "$1"
-	else
-		not_ok "$@"
-	fi
-}
-
-health()
-{
-	"$TSMON" status --json |
-		python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
-
-# wait_listening PID: until PID waits in poll(2); 20 s at most
-wait_listening()
-{
-	local _ wchan
-
-	for _ in $(seq 200); do
-		[[ -d /proc/$1 ]] || return 1
-		wchan=$(cat "/proc/$1/wchan" 2>/dev/null)
-		[[ $wchan == *poll* ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_exit PID SECONDS: its exit status in $rc, 124 if still running
-wait_exit()
-{
-	local _
-
-	for _ in $(seq $(($2 * 10))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			rc=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	rc=124
-}
 
 # entries: how many the stand-in journald logged
 entries()

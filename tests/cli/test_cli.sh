@@ -12,30 +12,7 @@
 
 cd "$(dirname "$0")/../.." || exit 1
 
-TSMON=${1:-build/tsmon}
-MKREGION=build/tests/cli/mkregion
-CC=${CC:-gcc}
-
-if [ ! -x "$TSMON" ]; then
-	echo "1..0 # SKIP $TSMON not built (make lib cli)"
-	exit 77
-fi
-if ! command -v python3 >/dev/null; then
-	echo "1..0 # SKIP python3 is needed to check JSON output"
-	exit 77
-fi
-
-mkdir -p build/tests/cli
-$CC -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
-	-Itests/unit -o "$MKREGION" tests/cli/mkregion.c tests/unit/region.c ||
-	exit 1
-
-. tests/cli/tap.sh
-
-mkregion()
-{
-	"$MKREGION" "$@" || { echo "Bail out! mkregion $*"; exit 1; }
-}
+. tests/cli/host.sh "$@"
 
 # expect_rc DESC CODE
 expect_rc()

@@ -22,30 +22,7 @@ CLOCKCTL=$PWD/build/tests/helpers/clockctl
 PROMTOOL=$PWD/build/prom/usr/bin/promtool
 STATS=/sys/class/misc/tsmon/stats
 
-. tests/cli/tap.sh
-
-bail()
-{
-	echo "Bail out! $*"
-	exit 1
-}
-
-verdict()
-{
-	local st=$?
-
-	if ((st == 0)); then
-		ok "$1"
-	else
-		not_ok "$@"
-	fi
-}
-
-health()
-{
-	"$TSMON" status --json |
-		python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
+. tests/cli/guest.sh
 
 # valid DESC TEXT: the strict parser and promtool accept TEXT, silently
 valid()

@@ -15,27 +15,9 @@
 
 cd "$(dirname "$0")/../.." || exit 1
 
-TSMON=${1:-build/tsmon}
-MKREGION=build/tests/cli/mkregion
 PROMTOOL=${PROMTOOL:-build/prom/usr/bin/promtool}
-CC=${CC:-gcc}
 
-if [ ! -x "$TSMON" ]; then
-	echo "1..0 # SKIP $TSMON not built (make lib cli)"
-	exit 77
-fi
-
-mkdir -p build/tests/cli
-$CC -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
-	-Itests/unit -o "$MKREGION" tests/cli/mkregion.c tests/unit/region.c ||
-	exit 1
-
-. tests/cli/tap.sh
-
-mkregion()
-{
-	"$MKREGION" "$@" || { echo "Bail out! mkregion $*"; exit 1; }
-}
+. tests/cli/host.sh "$@"
 
 if [ -x "$PROMTOOL" ] && "$PROMTOOL" --version >/dev/null 2>&1; then
 	echo "# promtool: $("$PROMTOOL" --version 2>&1 | head -n 1)"

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# guest.sh - helpers shared by the CLI tests that run in the test guest
+# (sourced, not run; TSMON must be set). Sources tap.sh and defines:
+#   bail MSG               ends the test with a TAP "Bail out!"
+#   verdict DESC [DETAIL]  the status of the command just before it decides,
+#                          as in: [[ $rc == 0 ]]; verdict "exits 0" "status $rc"
+#   health KEY             a top-level value of `tsmon status --json`
+#   wait_listening PID     until PID waits in poll(2), which a listener
+#                          enters only once its subscription has started;
+#                          20 s at most
+#   wait_exit PID SECONDS  PID's exit status in $rc, 124 if it had to be
+#                          killed after SECONDS
+
+# shellcheck source=tap.sh
+. tests/cli/tap.sh
+
+bail()
+{
+	echo "Bail out! $*"
+	exit 1
+}
+
+verdict()
+{
+	local st=$?
+
+	if ((st == 0)); then
+		ok "$1"
+	else
+		not_ok "$@"
+	fi
+}
+
+health()
+{
+	"$TSMON" status --json |
+		python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
+}
+
+wait_listening()
+{
+	local _ wchan
+
+	for _ in $(seq 200); do
+		[[ -d /proc/$1 ]] || return 1
+		wchan=$(cat "/proc/$1/wchan" 2>/dev/null)
+		[[ $wchan == *poll* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_exit()
+{
+	local _
+
+	for _ in $(seq $(($2 * 10))); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			rc=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+	rc=124
+}
