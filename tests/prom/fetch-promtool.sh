@@ -20,45 +20,8 @@
 set -euo pipefail
 
 build=${1:-build}
-dest=$build/prom
-promtool=usr/bin/promtool
-
-die() {
-	echo "tests/prom/fetch-promtool.sh: $*" >&2
-	exit 1
-}
-
-if [[ -x $dest/$promtool ]] && "$dest/$promtool" --version >/dev/null 2>&1; then
-	exit 0
-fi
-
-command -v apt-get >/dev/null || die "no apt-get: cannot fetch prometheus"
-command -v dpkg-deb >/dev/null || die "no dpkg-deb: cannot unpack prometheus"
-
-mkdir -p "$build"
-tmp=$(mktemp -d "$build/.prom.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-# apt's download sandbox user cannot write into a private directory.
-download() {
-	(cd "$tmp" && apt-get -q -o APT::Sandbox::User=root download prometheus)
-}
-
-if ! download; then
-	echo "tests/prom/fetch-promtool.sh: download failed; updating the package lists" >&2
-	apt-get -q update || die "apt-get update failed"
-	download || die "cannot download the prometheus package"
-fi
-
-deb=$(find "$tmp" -maxdepth 1 -name 'prometheus_*.deb' -print -quit)
-[[ -n $deb ]] || die "apt-get download left no prometheus .deb"
-dpkg-deb -x "$deb" "$tmp/root" || die "cannot unpack $deb"
-[[ -x $tmp/root/$promtool ]] || die "$deb has no $promtool"
-"$tmp/root/$promtool" --version >/dev/null 2>&1 ||
-	die "$tmp/root/$promtool does not run here"
-
-# only promtool is wanted: not the server
-rm -f "$tmp/root/usr/bin/prometheus"
-rm -rf "$dest"
-mv "$tmp/root" "$dest"
-echo "promtool $(dpkg-deb -f "$deb" Version) unpacked into $dest"
+"$(dirname "$0")/../lib/unpack-deb.sh" prometheus "$build/prom" usr/bin/promtool
+# Only promtool is wanted, not the server.
+rm -f "$build/prom/usr/bin/prometheus"
+"$build/prom/usr/bin/promtool" --version > /dev/null 2>&1 ||
+	{ echo "tests/prom/fetch-promtool.sh: promtool does not run here" >&2; exit 1; }
