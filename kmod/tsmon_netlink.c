@@ -283,10 +283,17 @@ static int tsmon_nl_dump_events(struct sk_buff *skb, struct netlink_callback *cb
 		u64 oldest = tsmon_oldest(d, head);
 		u64 lost = 0;
 
-		if (next < oldest)
+		if (next < oldest) {
 			lost = oldest - next;
-		else if (!tsmon_ring_copy(d, next, &rec))
-			lost = 1;
+		} else if (!tsmon_ring_copy(d, next, &rec)) {
+			/*
+			 * Overwritten since head was read: with a fresh head
+			 * the whole overwritten range is one loss notice, not
+			 * one notice per record.
+			 */
+			head = smp_load_acquire(&d->hdr->head);
+			continue;
+		}
 
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &tsmon_genl, NLM_F_MULTI,
