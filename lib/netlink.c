@@ -16,6 +16,7 @@
  * allocates nothing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,34 +29,6 @@
 #include <linux/tsmon_netlink.h>
 
 #include "tsmon_private.h"
-
-#define SUB_BUF_SIZE	(64 * 1024)
-/* Records one replay batch can hold: a 64 KiB batch of ~130-byte messages. */
-#define SUB_PEND_MAX	512
-
-struct tsmon_sub {
-	struct mnl_socket *live;
-	struct mnl_socket *req;
-	uint16_t family;
-	uint32_t req_seq;
-	uint32_t req_portid;
-
-	bool started;
-	bool replaying;		/* a dump is in flight on req */
-	uint64_t next;		/* next sequence to deliver; 0: first one seen */
-
-	struct tsmon_record pend[SUB_PEND_MAX];
-	size_t npend;
-	size_t pos;
-
-	unsigned char buf[SUB_BUF_SIZE];
-};
-
-struct sub_family {
-	uint16_t id;
-	uint32_t group;
-	const char *group_name;
-};
 
 static int sub_mcgrp_cb(const struct nlattr *attr, void *data)
 {
@@ -116,6 +89,57 @@ static struct nlmsghdr *sub_put(struct tsmon_sub *s, uint16_t type,
 	return nlh;
 }
 
+/*
+ * Whether the messages in @len bytes at @buf each fit it, checked before
+ * libmnl walks them. mnl_nlmsg_ok() (libmnl 1.0.4) compares nlmsg_len as
+ * a signed int, so a length of 2 GiB or more passes and the walk leaves
+ * the buffer; and attributes are parsed up to the message's length
+ * rounded up to 4 bytes, which must be in the buffer too. Bytes after the
+ * last message, too few for a header, are ignored as libmnl ignores them.
+ */
+static bool sub_msgs_ok(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		/* Not NLMSG_ALIGN(): its mask is 32 bits wide. */
+		size_t step = ((size_t)nlh->nlmsg_len + 3) & ~(size_t)3;
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || step > len)
+			return false;
+		p += step;
+		len -= step;
+	}
+	return true;
+}
+
+/*
+ * errno after mnl_cb_run() failed, as a negative error code. libmnl
+ * passes on the int of an error message as errno (negated if negative),
+ * whatever it is: only a real error number is returned as such.
+ */
+static int sub_errno(void)
+{
+	return errno > 0 && errno < 4096 ? -errno : -EPROTO;
+}
+
+/*
+ * Replies to request @seq, @len bytes at @buf, through @cb: MNL_CB_OK
+ * while more are due, MNL_CB_STOP after the ACK or DONE, or a negative
+ * error code.
+ */
+static int sub_rx_reply(const struct tsmon_sub *s, const void *buf,
+			size_t len, uint32_t seq, mnl_cb_t cb, void *data)
+{
+	int ret;
+
+	if (!sub_msgs_ok(buf, len))
+		return -EBADMSG;
+	ret = mnl_cb_run(buf, len, seq, s->req_portid, cb, data);
+	return ret < 0 ? sub_errno() : ret;
+}
+
 /* Send on req and run @cb over the replies until the ACK or DONE. */
 static int sub_request(struct tsmon_sub *s, struct nlmsghdr *nlh,
 		       mnl_cb_t cb, void *data)
@@ -130,9 +154,17 @@ static int sub_request(struct tsmon_sub *s, struct nlmsghdr *nlh,
 		n = mnl_socket_recvfrom(s->req, s->buf, sizeof(s->buf));
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(s->buf, n, seq, s->req_portid, cb, data);
+		ret = sub_rx_reply(s, s->buf, n, seq, cb, data);
 	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
+	return ret < 0 ? ret : 0;
+}
+
+/* A reply to CTRL_CMD_GETFAMILY, @len bytes at @buf, into @fam. */
+TSMON_INTERNAL
+int tsmon__sub_rx_family(const struct tsmon_sub *s, const void *buf,
+			 size_t len, struct sub_family *fam)
+{
+	return sub_rx_reply(s, buf, len, s->req_seq, sub_family_cb, fam);
 }
 
 static int sub_resolve(struct tsmon_sub *s, const char *name,
@@ -268,8 +300,11 @@ static int sub_record(const struct nlmsghdr *nlh, struct tsmon_record *rec)
 {
 	struct sub_attrs a = { { 0 } };
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	uint64_t count;
 
-	if (g->cmd != TSMON_CMD_EVENT ||
+	/* A header alone has no command to read. */
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    g->cmd != TSMON_CMD_EVENT ||
 	    mnl_attr_parse(nlh, sizeof(*g), sub_attr_cb, &a) < 0)
 		return -EPROTO;
 	memset(rec, 0, sizeof(*rec));
@@ -285,7 +320,14 @@ static int sub_record(const struct nlmsghdr *nlh, struct tsmon_record *rec)
 	} else {
 		return -EPROTO;
 	}
-	return rec->seq ? 0 : -EPROTO;
+	/*
+	 * It covers seq .. seq + count - 1: a loss of nothing, or a range
+	 * past 2^64 - 1 (which sequence numbers never reach), is malformed.
+	 */
+	count = rec->type == TSMON_EVENT_LOST ? rec->lost.count : 1;
+	if (!rec->seq || !count || rec->seq + count < rec->seq)
+		return -EPROTO;
+	return 0;
 }
 
 static int sub_replay(struct tsmon_sub *s, uint64_t from)
@@ -306,8 +348,11 @@ static int sub_queue_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct tsmon_sub *s = data;
 
-	if (s->npend >= SUB_PEND_MAX)
+	/* More than a batch can hold: the rest is replayed as lost. */
+	if (s->npend >= SUB_PEND_MAX) {
+		errno = EMSGSIZE;
 		return MNL_CB_ERROR;
+	}
 	if (sub_record(nlh, &s->pend[s->npend]) == 0)
 		s->npend++;
 	return MNL_CB_OK;
@@ -322,22 +367,32 @@ static int sub_gone(int err)
 	return err == -ENOENT ? -ENODEV : err;
 }
 
+/* One batch of the replay in flight, @len bytes at @buf, into pend[]. */
+TSMON_INTERNAL
+int tsmon__sub_rx_replay(struct tsmon_sub *s, const void *buf, size_t len)
+{
+	int ret;
+
+	s->npend = s->pos = 0;
+	if (!sub_msgs_ok(buf, len))
+		return -EBADMSG;
+	ret = mnl_cb_run(buf, len, s->req_seq, s->req_portid, sub_queue_cb, s);
+	if (ret < 0)
+		return sub_gone(sub_errno());
+	if (ret == MNL_CB_STOP)
+		s->replaying = false;
+	return 0;
+}
+
 /* Read one batch of the replay in flight into pend[]. */
 static int sub_replay_batch(struct tsmon_sub *s)
 {
 	ssize_t n;
-	int ret;
 
 	n = mnl_socket_recvfrom(s->req, s->buf, sizeof(s->buf));
 	if (n < 0)
 		return -errno;
-	s->npend = s->pos = 0;
-	ret = mnl_cb_run(s->buf, n, s->req_seq, s->req_portid, sub_queue_cb, s);
-	if (ret < 0)
-		return sub_gone(-errno);
-	if (ret == MNL_CB_STOP)
-		s->replaying = false;
-	return 0;
+	return tsmon__sub_rx_replay(s, s->buf, n);
 }
 
 /*
@@ -358,6 +413,35 @@ static bool sub_take(struct tsmon_sub *s, struct tsmon_record *rec)
 	}
 	s->next = end;
 	return true;
+}
+
+/* The next record of pend[] to deliver, or -EAGAIN when it has none. */
+TSMON_INTERNAL
+int tsmon__sub_pop(struct tsmon_sub *s, struct tsmon_record *rec)
+{
+	while (s->pos < s->npend) {
+		struct tsmon_record *r = &s->pend[s->pos];
+
+		/*
+		 * Records missing before this one: a replay batch that failed
+		 * (its error was returned) leaves a gap the next batch does
+		 * not fill. Report them lost; this one comes next time.
+		 */
+		if (s->next && r->seq > s->next) {
+			memset(rec, 0, sizeof(*rec));
+			rec->seq = s->next;
+			rec->type = TSMON_EVENT_LOST;
+			rec->lost.count = r->seq - s->next;
+			s->next = r->seq;
+			return 0;
+		}
+		s->pos++;
+		if (sub_take(s, r)) {
+			*rec = *r;
+			return 0;
+		}
+	}
+	return -EAGAIN;
 }
 
 TSMON_EXPORT
@@ -403,7 +487,9 @@ static bool sub_family_gone(const struct nlmsghdr *nlh, uint16_t family)
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
 	struct sub_family fam = { 0 };
 
-	if (nlh->nlmsg_type != GENL_ID_CTRL || g->cmd != CTRL_CMD_DELFAMILY)
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    g->cmd != CTRL_CMD_DELFAMILY)
 		return false;
 	fam.group_name = "";
 	mnl_attr_parse(nlh, sizeof(*g), sub_family_attr_cb, &fam);
@@ -411,30 +497,22 @@ static bool sub_family_gone(const struct nlmsghdr *nlh, uint16_t family)
 }
 
 /*
- * Read one batch from the live feed into pend[]. A gap in the sequence
- * numbers starts a replay from the first missing record; the batch is then
- * dropped, since the replay covers it.
+ * One batch from the live feed, @len bytes at @buf, into pend[]. A gap in
+ * the sequence numbers returns TSMON__SUB_GAP: the caller replays from the
+ * first missing record, and the batch is dropped, since the replay covers
+ * it.
  */
-static int sub_live_batch(struct tsmon_sub *s)
+TSMON_INTERNAL
+int tsmon__sub_rx_live(struct tsmon_sub *s, const void *buf, size_t len)
 {
-	struct nlmsghdr *nlh;
+	const struct nlmsghdr *nlh;
 	uint64_t expect = s->next;
-	ssize_t got;
-	int n;
+	int n = len > INT_MAX ? INT_MAX : (int)len;
 
-	got = recv(mnl_socket_get_fd(s->live), s->buf, sizeof(s->buf),
-		   MSG_DONTWAIT);
-	if (got < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		if (errno == ENOBUFS)	/* the socket overflowed: replay */
-			return sub_replay(s, s->next);
-		return -errno;
-	}
-	n = (int)got;
 	s->npend = s->pos = 0;
-	for (nlh = (struct nlmsghdr *)s->buf; mnl_nlmsg_ok(nlh, n);
-	     nlh = mnl_nlmsg_next(nlh, &n)) {
+	if (!sub_msgs_ok(buf, len))
+		return -EBADMSG;
+	for (nlh = buf; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		struct tsmon_record *rec = &s->pend[s->npend];
 		uint64_t end;
 
@@ -445,7 +523,7 @@ static int sub_live_batch(struct tsmon_sub *s)
 		if (expect && rec->seq > expect) {
 			/* pend[] is dropped: replay all it held too. */
 			s->npend = 0;
-			return sub_replay(s, s->next);
+			return TSMON__SUB_GAP;
 		}
 		end = rec->seq + (rec->type == TSMON_EVENT_LOST ?
 				  rec->lost.count : 1);
@@ -456,6 +534,25 @@ static int sub_live_batch(struct tsmon_sub *s)
 			break;
 	}
 	return 0;
+}
+
+/* Read one batch from the live feed into pend[]. */
+static int sub_live_batch(struct tsmon_sub *s)
+{
+	ssize_t got;
+	int ret;
+
+	got = recv(mnl_socket_get_fd(s->live), s->buf, sizeof(s->buf),
+		   MSG_DONTWAIT);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		if (errno == ENOBUFS)	/* the socket overflowed: replay */
+			return sub_replay(s, s->next);
+		return -errno;
+	}
+	ret = tsmon__sub_rx_live(s, s->buf, got);
+	return ret == TSMON__SUB_GAP ? sub_replay(s, s->next) : ret;
 }
 
 static int64_t sub_now_ms(void)
@@ -480,14 +577,8 @@ int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
 		struct pollfd pfd;
 		int wait;
 
-		while (s->pos < s->npend) {
-			struct tsmon_record *r = &s->pend[s->pos++];
-
-			if (sub_take(s, r)) {
-				*rec = *r;
-				return 0;
-			}
-		}
+		if (!tsmon__sub_pop(s, rec))
+			return 0;
 		if (s->replaying) {
 			err = sub_replay_batch(s);
 			if (err)
@@ -544,6 +635,14 @@ static int sub_status_cb(const struct nlmsghdr *nlh, void *data)
 		st->info.health_size = mnl_attr_get_payload_len(h);
 	}
 	return MNL_CB_OK;
+}
+
+/* A reply to TSMON_CMD_GET_STATUS, @len bytes at @buf, into @st. */
+TSMON_INTERNAL
+int tsmon__sub_rx_status(const struct tsmon_sub *s, const void *buf,
+			 size_t len, struct tsmon_nl_status *st)
+{
+	return sub_rx_reply(s, buf, len, s->req_seq, sub_status_cb, st);
 }
 
 TSMON_EXPORT

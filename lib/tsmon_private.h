@@ -127,4 +127,59 @@ static inline uint64_t tsmon_load_head(const struct tsmon *t)
 	return tsmon_load_acquire(&t->hdr->head);
 }
 
+/*
+ * The netlink subscription (lib/netlink.c). Its receive side is split from
+ * the sockets, as the tsmon__sub_rx_*() functions, so that tests can feed
+ * it messages built in memory. These are internal: hidden in the shared
+ * library, not in lib/libtsmon.map.
+ */
+#define TSMON_INTERNAL	__attribute__((visibility("hidden")))
+
+#define SUB_BUF_SIZE	(64 * 1024)
+/* Records one replay batch can hold: a 64 KiB batch of ~130-byte messages. */
+#define SUB_PEND_MAX	512
+
+struct mnl_socket;
+
+struct tsmon_sub {
+	struct mnl_socket *live;
+	struct mnl_socket *req;
+	uint16_t family;
+	uint32_t req_seq;
+	uint32_t req_portid;
+
+	bool started;
+	bool replaying;		/* a dump is in flight on req */
+	uint64_t next;		/* next sequence to deliver; 0: first one seen */
+
+	struct tsmon_record pend[SUB_PEND_MAX];
+	size_t npend;
+	size_t pos;
+
+	unsigned char buf[SUB_BUF_SIZE];
+};
+
+/* A generic netlink family as the controller describes it. */
+struct sub_family {
+	uint16_t id;
+	uint32_t group;
+	const char *group_name;	/* the multicast group to look up */
+};
+
+/* tsmon__sub_rx_live(): the live feed skipped records, replay from next. */
+#define TSMON__SUB_GAP	1
+
+TSMON_INTERNAL
+int tsmon__sub_rx_live(struct tsmon_sub *s, const void *buf, size_t len);
+TSMON_INTERNAL
+int tsmon__sub_rx_replay(struct tsmon_sub *s, const void *buf, size_t len);
+TSMON_INTERNAL
+int tsmon__sub_pop(struct tsmon_sub *s, struct tsmon_record *rec);
+TSMON_INTERNAL
+int tsmon__sub_rx_status(const struct tsmon_sub *s, const void *buf,
+			 size_t len, struct tsmon_nl_status *st);
+TSMON_INTERNAL
+int tsmon__sub_rx_family(const struct tsmon_sub *s, const void *buf,
+			 size_t len, struct sub_family *fam);
+
 #endif /* TSMON_PRIVATE_H */
