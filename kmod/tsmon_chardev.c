@@ -3,9 +3,9 @@
  * tsmon: /dev/tsmon.
  *
  * mmap gives the region read-only and shared, nothing else: readers must see
- * the writer's stores, and no process may write what every other reader
- * trusts. read() and poll() let a consumer sleep until the next record; the
- * data itself is always read from the mapping.
+ * the writer's stores, no process may write what every other reader trusts,
+ * and data is never executable. read() and poll() let a consumer sleep until
+ * the next record; the data itself is always read from the mapping.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -73,9 +73,10 @@ static ssize_t tsmon_fop_read(struct file *file, char __user *buf, size_t len,
 		if (ret)
 			return ret;
 	}
-	WRITE_ONCE(f->seen, head);
+	/* A head the caller never got stays pending for the next read or poll. */
 	if (copy_to_user(buf, &head, sizeof(head)))
 		return -EFAULT;
+	WRITE_ONCE(f->seen, head);
 	return sizeof(head);
 }
 
@@ -85,17 +86,48 @@ static __poll_t tsmon_fop_poll(struct file *file, poll_table *wait)
 	struct tsmon_dev *d = &tsmon;
 
 	poll_wait(file, &d->wq, wait);
+	/*
+	 * Queued before head is read; pairs with wq_has_sleeper() in
+	 * tsmon_unlock(), which skips the wakeup when nobody is queued.
+	 */
+	smp_mb();
 	if (tsmon_head(d) != READ_ONCE(f->seen))
 		return EPOLLIN | EPOLLRDNORM;
 	return 0;
 }
+
+/*
+ * Every page is inserted at mmap() time; this puts back any page a process
+ * dropped from its view (MADV_DONTNEED), which would otherwise raise SIGBUS
+ * on the next access.
+ */
+static vm_fault_t tsmon_vm_fault(struct vm_fault *vmf)
+{
+	struct tsmon_dev *d = &tsmon;
+	struct page *page;
+
+	if (vmf->pgoff >= d->region_size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = vmalloc_to_page(d->region + (vmf->pgoff << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct tsmon_vm_ops = {
+	.fault	= tsmon_vm_fault,
+};
 
 static int tsmon_fop_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct tsmon_dev *d = &tsmon;
 	unsigned long len = vma->vm_end - vma->vm_start;
 
-	if (vma->vm_flags & VM_WRITE)
+	/*
+	 * Never writable, never executable (a process whose personality has
+	 * READ_IMPLIES_EXEC asks for both with PROT_READ and is refused).
+	 */
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EACCES;
 	/*
 	 * VM_MAYSHARE, not VM_SHARED: do_mmap() clears VM_SHARED for a
@@ -106,8 +138,13 @@ static int tsmon_fop_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || len > d->region_size)
 		return -EINVAL;
 
-	/* No later mprotect(PROT_WRITE), no mremap() growth, no core dumps. */
-	tsmon_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE);
+	/*
+	 * No later mprotect() to PROT_WRITE or PROT_EXEC, no mremap() growth,
+	 * no core dumps.
+	 */
+	tsmon_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
+			   VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_ops = &tsmon_vm_ops;
 	return remap_vmalloc_range(vma, d->region, 0);
 }
 

@@ -126,7 +126,11 @@ static void tsmon_pump(struct work_struct *work)
 	/* Pairs with smp_store_release() of head in tsmon_emit(). */
 	u64 head = smp_load_acquire(&d->hdr->head);
 	struct tsmon_record rec;
+	/* Written under the writer lock; only ever grows. */
+	u64 floor = READ_ONCE(d->pump_floor);
 
+	if (d->pump_next < floor)
+		d->pump_next = floor;
 	if (!genl_has_listeners(&tsmon_genl, &init_net, TSMON_MCGRP_EVENTS)) {
 		d->pump_next = head + 1;
 		return;
@@ -149,6 +153,21 @@ static void tsmon_pump(struct work_struct *work)
 		d->pump_next++;
 		cond_resched();
 	}
+}
+
+/**
+ * tsmon_netlink_listening() - whether anyone listens to the event group
+ * @d: device state
+ *
+ * Safe in any context, the timekeeping hook's included: the listener
+ * bitmap is read under RCU, without a lock.
+ *
+ * Return: true when the family is up and the group has a listener.
+ */
+bool tsmon_netlink_listening(struct tsmon_dev *d)
+{
+	return READ_ONCE(d->netlink_registered) &&
+	       genl_has_listeners(&tsmon_genl, &init_net, TSMON_MCGRP_EVENTS);
 }
 
 /**

@@ -355,6 +355,16 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	s64 sec;
 
 	flags = tsmon_lock(d);
+	/*
+	 * The probes attach before the timekeeping hook: until it has its
+	 * baseline, the REALTIME offset records are stamped with is unknown.
+	 * Such a call is not seen, as if it came before the load; the next
+	 * one is the baseline.
+	 */
+	if (!d->tk_have_prev) {
+		tsmon_unlock(d, flags);
+		return;
+	}
 	tsmon_health_begin(d);
 	real = tsmon_real_of(d, mono);
 	sec = div_u64(real, NSEC_PER_SEC);
@@ -444,15 +454,32 @@ static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* do_adjtimex() applies ADJ_SETOFFSET before __do_adjtimex() runs. */
-static int tsmon_setoffset_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * A mark the step did not consume: the call failed before stepping (an
+ * invalid offset or time). Left behind, it would lend its reason to the
+ * next step this task makes by another way, or to a task that reuses the
+ * task_struct.
+ */
+static int tsmon_step_mark_ret(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(p, struct tsmon_dev, setoffset_kp);
+	struct tsmon_dev *d = &tsmon;
+
+	/* Pairs with smp_store_release() in tsmon_mark_step(). */
+	if (smp_load_acquire(&d->step_task) == current)
+		WRITE_ONCE(d->step_task, NULL);
+	return 0;
+}
+
+/* do_adjtimex() applies ADJ_SETOFFSET before __do_adjtimex() runs. */
+static int tsmon_setoffset_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
 	const struct __kernel_timex *txc =
 		(const struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
 
 	if (txc->modes & ADJ_SETOFFSET)
-		tsmon_mark_step(d, TSMON_STEP_SETOFFSET);
+		tsmon_mark_step(&tsmon, TSMON_STEP_SETOFFSET);
 	return 0;
 }
 
@@ -469,12 +496,26 @@ static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-static int tsmon_settime_pre(struct kprobe *p, struct pt_regs *regs)
+static int tsmon_settime_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(p, struct tsmon_dev, settime_kp);
-
-	tsmon_mark_step(d, TSMON_STEP_SETTIME);
+	tsmon_mark_step(&tsmon, TSMON_STEP_SETTIME);
 	return 0;
+}
+
+/* A kretprobe whose return handler drops the step mark its entry made. */
+static int tsmon_step_krp(struct kretprobe *krp, const char *sym,
+			  kretprobe_handler_t entry)
+{
+	int ret;
+
+	krp->kp.symbol_name = sym;
+	krp->entry_handler = entry;
+	krp->handler = tsmon_step_mark_ret;
+	ret = register_kretprobe(krp);
+	if (ret)
+		pr_warn("cannot probe %s (%d)\n", sym, ret);
+	return ret;
 }
 
 /**
@@ -516,7 +557,7 @@ void tsmon_probes_attach(struct tsmon_dev *d)
 		goto err_second;
 	if (tsmon_kprobe(&d->clear_kp, "ntp_clear", tsmon_clear_pre))
 		goto err_clear;
-	if (tsmon_kprobe(&d->setoffset_kp, "do_adjtimex", tsmon_setoffset_pre))
+	if (tsmon_step_krp(&d->setoffset_krp, "do_adjtimex", tsmon_setoffset_entry))
 		goto err_setoffset;
 
 	d->adjtimex_krp.kp.symbol_name = "__do_adjtimex";
@@ -532,7 +573,7 @@ void tsmon_probes_attach(struct tsmon_dev *d)
 	goto settime;
 
 err_adjtimex:
-	unregister_kprobe(&d->setoffset_kp);
+	unregister_kretprobe(&d->setoffset_krp);
 err_setoffset:
 	unregister_kprobe(&d->clear_kp);
 err_clear:
@@ -540,7 +581,7 @@ err_clear:
 err_second:
 	pr_warn("NTP state not tracked: no leap second deletions, no STA_* bits\n");
 settime:
-	if (!tsmon_kprobe(&d->settime_kp, "do_settimeofday64", tsmon_settime_pre))
+	if (!tsmon_step_krp(&d->settime_krp, "do_settimeofday64", tsmon_settime_entry))
 		d->hooks |= TSMON_HOOK_SETTIME;
 }
 
@@ -553,10 +594,10 @@ settime:
 void tsmon_probes_detach(struct tsmon_dev *d)
 {
 	if (d->hooks & TSMON_HOOK_SETTIME)
-		unregister_kprobe(&d->settime_kp);
+		unregister_kretprobe(&d->settime_krp);
 	if (d->hooks & TSMON_HOOK_ADJTIMEX) {
 		unregister_kretprobe(&d->adjtimex_krp);
-		unregister_kprobe(&d->setoffset_kp);
+		unregister_kretprobe(&d->setoffset_krp);
 		unregister_kprobe(&d->clear_kp);
 		unregister_kprobe(&d->second_kp);
 	}

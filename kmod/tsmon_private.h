@@ -83,13 +83,15 @@ struct tsmon_tk_snap {
  * @tk_was_set:   of which reported clock_was_set
  * @adjtimex_calls: successful adjtimex calls observed
  * @tk_nb:        the timekeeping notifier
- * @adjtimex_krp: NTP capture probe; @settime_kp, @second_kp, @clear_kp the
+ * @adjtimex_krp: NTP capture probe; @settime_krp, @second_kp, @clear_kp the
  *                other NTP and step-reason probes
  * @phc_priv:     frequency record limiting per PHC slot
  * @phc_priv_overflow: the same, shared by PHCs that found no slot
  * @phc_settime_krp: PHC probes; see tsmon_phc.c
  * @pump_work:    sends the ring to netlink listeners
  * @pump_next:    next sequence the pump sends
+ * @pump_floor:   first sequence written while nobody listened and no wakeup
+ *                was queued; the pump never sends below it (under @lock)
  * @netlink_registered: the family is up and the pump may run
  * @misc:         /dev/tsmon
  */
@@ -136,10 +138,10 @@ struct tsmon_dev {
 
 	struct notifier_block tk_nb;
 	struct kretprobe adjtimex_krp;
-	struct kprobe settime_kp;
+	struct kretprobe settime_krp;
 	struct kprobe second_kp;
 	struct kprobe clear_kp;
-	struct kprobe setoffset_kp;
+	struct kretprobe setoffset_krp;
 
 	struct tsmon_phc_priv phc_priv[TSMON_PHC_SLOTS];
 	struct tsmon_phc_priv phc_priv_overflow;
@@ -151,6 +153,7 @@ struct tsmon_dev {
 
 	struct work_struct pump_work;
 	u64 pump_next;
+	u64 pump_floor;
 	bool netlink_registered;
 	struct miscdevice misc;
 };
@@ -197,6 +200,7 @@ void tsmon_phc_detach(struct tsmon_dev *d);
 int tsmon_netlink_register(struct tsmon_dev *d);
 void tsmon_netlink_unregister(struct tsmon_dev *d);
 void tsmon_netlink_kick(struct tsmon_dev *d);
+bool tsmon_netlink_listening(struct tsmon_dev *d);
 bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec);
 
 /* tsmon_chardev.c */

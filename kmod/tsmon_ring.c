@@ -110,6 +110,20 @@ void tsmon_unlock(struct tsmon_dev *d, unsigned long flags)
 	bool wake = d->pending_wake;
 
 	d->pending_wake = false;
+	/*
+	 * The wakeup costs an interrupt and a work item per record: skip it
+	 * when nobody sleeps on the device and nobody listens on netlink.
+	 * wq_has_sleeper()'s smp_mb() pairs with the barrier a sleeper
+	 * issues between queueing itself and reading head (set_current_state()
+	 * in wait_event_interruptible(), smp_mb() after poll_wait() in
+	 * tsmon_fop_poll()): either it sees the new head or we see it queued.
+	 * Records nobody was told about are also not sent to a listener that
+	 * joins later: they predate it, and its replay has them.
+	 */
+	if (wake && !wq_has_sleeper(&d->wq) && !tsmon_netlink_listening(d)) {
+		d->pump_floor = d->hdr->head + 1;
+		wake = false;
+	}
 	raw_spin_unlock_irqrestore(&d->lock, flags);
 
 	/* Wakeups cannot be issued from the timekeeping hook's context. */

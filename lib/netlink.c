@@ -359,12 +359,14 @@ static int sub_queue_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /*
- * A request to the family failed with -ENOENT: the module was unloaded
- * (its controller notice can be lost with the rest of an overflow).
+ * A request to the family failed with -ENOENT (the family is gone) or
+ * -EPROTONOSUPPORT (the kernel refuses a dump of a module being unloaded):
+ * the module went away. Its controller notice can be lost with the rest of
+ * an overflow.
  */
 static int sub_gone(int err)
 {
-	return err == -ENOENT ? -ENODEV : err;
+	return err == -ENOENT || err == -EPROTONOSUPPORT ? -ENODEV : err;
 }
 
 /* One batch of the replay in flight, @len bytes at @buf, into pend[]. */
