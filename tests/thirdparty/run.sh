@@ -35,9 +35,8 @@ STATE=$TP/clockstate
 # set-2038 take many minutes under TCG; set-2038 also moves the clock
 # past what other programs expect. set-tz goes first: the boot's first
 # time zone set warps the clock, a step tsmon must report with reason
-# "unknown", and tsmon 0.1.0 gives it the reason of an earlier rejected
-# ADJ_SETOFFSET when the new process happens to reuse the old one's
-# task_struct - at random, so not something this suite can test reliably.
+# "unknown" (tsmon_stepreason tests that a rejected ADJ_SETOFFSET before it
+# does not lend it its reason).
 DEFAULT_TESTS="set-tz valid-adjtimex set-tai leap-a-day:-i_2 leapcrash"
 TESTS=${TP_TESTS:-$DEFAULT_TESTS}
 TIMEOUT=${TP_TIMEOUT:-300}
