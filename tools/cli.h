@@ -45,6 +45,12 @@ int cli_sub_open(struct tsmon_sub **s);
 /* Explain a failed netlink request (-EPERM, -ENODEV, ...) on stderr. */
 void cli_sub_error(const char *cmd, const char *what, int err);
 
+/*
+ * After getopt: true, with the reason on stderr, when arguments are left
+ * over (no subcommand takes operands).
+ */
+bool cli_extra_operand(const char *cmd, int argc, char **argv);
+
 /* Report a failed library call on stderr. */
 void cli_error(const char *cmd, const char *what, int err);
 

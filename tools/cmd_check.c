@@ -250,11 +250,8 @@ static bool parse_check_opts(int argc, char **argv, struct check_opts *co,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon check: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("check", argc, argv))
 		goto usage;
-	}
 	/* a warning threshold must be reached before the critical one */
 	if (co->warn_bound != NO_LIMIT && co->max_bound != NO_LIMIT &&
 	    co->warn_bound > co->max_bound) {

@@ -101,11 +101,8 @@ static bool parse_config_opts(int argc, char **argv, struct config_opts *co,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon config: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("config", argc, argv))
 		goto usage;
-	}
 	return false;
 
 usage:

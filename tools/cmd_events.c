@@ -142,11 +142,8 @@ static bool parse_events_opts(int argc, char **argv, struct events_opts *eo,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon events: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("events", argc, argv))
 		goto usage;
-	}
 	if (eo->json && eo->journal) {
 		fputs("tsmon events: --json and --journal exclude each other\n",
 		      stderr);

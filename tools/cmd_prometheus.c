@@ -157,11 +157,8 @@ static bool parse_prom_opts(int argc, char **argv, struct prom_opts *po,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon prometheus: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("prometheus", argc, argv))
 		goto usage;
-	}
 	if (!po->dir && (po->interval_set || po->once)) {
 		fputs("tsmon prometheus: --interval and --once need "
 		      "--textfile\n", stderr);

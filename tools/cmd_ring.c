@@ -124,11 +124,8 @@ static bool parse_ring_opts(int argc, char **argv, struct ring_opts *ro,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon ring: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("ring", argc, argv))
 		goto usage;
-	}
 	return false;
 
 usage:

@@ -782,11 +782,8 @@ static bool parse_status_opts(int argc, char **argv, struct status *s,
 			goto usage;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "tsmon status: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cli_extra_operand("status", argc, argv))
 		goto usage;
-	}
 	return false;
 
 usage:

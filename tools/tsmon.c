@@ -78,6 +78,14 @@ bool cli_output_failed(void)
 	return output_errno != 0;
 }
 
+bool cli_extra_operand(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return false;
+	fprintf(stderr, "tsmon %s: unexpected argument '%s'\n", cmd, argv[optind]);
+	return true;
+}
+
 int cli_finish_output(int status)
 {
 	if (fflush(stdout) && !output_errno)
