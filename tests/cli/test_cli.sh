@@ -85,6 +85,13 @@ expect_line "--help lists config" "$out" '^  config '
 run ring --help
 expect_rc "ring --help exits 0" 0
 expect_in "ring --help documents --follow" "$out" "--follow"
+# No subcommand takes operands; check's usage errors are UNKNOWN (3).
+for sub in status:2 ring:2 events:2 config:2 prometheus:2 check:3; do
+	run "${sub%%:*}" extra
+	expect_rc "${sub%%:*} with an operand: usage error" "${sub#*:}"
+	expect_in "${sub%%:*} with an operand: says which" "$err" \
+		"tsmon ${sub%%:*}: unexpected argument 'extra'"
+done
 run status --help
 expect_rc "status --help exits 0" 0
 expect_in "status --help documents --drift" "$out" "--drift PPB|kernel"
