@@ -3,6 +3,7 @@
  * Reading the health block for the commands that report on it, from the
  * mapped region or over netlink, and the names of what it holds.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -103,7 +104,19 @@ int status_read(struct tsmon *t, const char *cmd, struct status *s)
 		cli_error(cmd, "cannot read the region header", ret);
 		return ret;
 	}
-	ret = tsmon_health(t, &s->h);
+	/*
+	 * -EAGAIN: clock events kept the block busy through the library's
+	 * retries (an event storm). Each burst is short: back off and read
+	 * again, for a second at most, rather than fail a status query.
+	 */
+	for (int i = 0; i < 1000; i++) {
+		const struct timespec ms = { .tv_nsec = 1000000 };
+
+		ret = tsmon_health(t, &s->h);
+		if (ret != -EAGAIN)
+			break;
+		nanosleep(&ms, NULL);
+	}
 	if (ret) {
 		cli_error(cmd, "cannot read the health block", ret);
 		return ret;
