@@ -13,15 +13,19 @@
 #                       stand-in journald
 #   make promguestcheck KV=6.1|6.12
 #                       metrics, textfile feed and check against the module
+#   make unitcheck KV=6.1|6.12
+#                       the installed udev rule, modules-load.d entry and
+#                       both units run by a real systemd in the guest
 #   make promtool       promtool unpacked into build/prom (not installed:
 #                       the prometheus package would start a server)
 
 PROMTOOL	:= $(B)/prom/usr/bin/promtool
 
-.PHONY: checktest promtest unitfiletest journalcheck promguestcheck promtool
+.PHONY: checktest promtest unitfiletest journalcheck promguestcheck promtool \
+	unitcheck
 
 HOSTCHECK	+= checktest promtest unitfiletest
-VMCHECK		+= journalcheck promguestcheck
+VMCHECK		+= journalcheck promguestcheck unitcheck
 
 promtool:
 	@tests/prom/fetch-promtool.sh $(B) || \
@@ -41,3 +45,18 @@ journalcheck: lib cli modules $(B)/tests/helpers/clockctl
 
 promguestcheck: lib cli modules $(B)/tests/helpers/clockctl promtool
 	tests/vm/run --kernel $(KV) -- tests/prom/prom_guest.sh
+
+# What `make install PREFIX=/usr` puts on a node, plus the module where
+# DKMS would put it, copied over the root of a guest booted with systemd.
+UNITCHECK_KVER	= $(TSMON_KVER_$(subst .,_,$(KV)))
+UNITCHECK_ROOT	= $(CURDIR)/$(B)/unitcheck/root-$(UNITCHECK_KVER)
+
+unitcheck: lib cli modules $(B)/tests/helpers/clockctl promtool
+	rm -rf $(UNITCHECK_ROOT)
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(UNITCHECK_ROOT) \
+		> $(B)/unitcheck-install.log || { cat $(B)/unitcheck-install.log; exit 1; }
+	@rm -f $(B)/libtsmon.pc
+	tests/install/stage-root.sh $(UNITCHECK_ROOT) $(UNITCHECK_KVER) \
+		$(B)/kmod/$(UNITCHECK_KVER)/tsmon.ko
+	tests/vm/run --kernel $(KV) --systemd -- \
+		tests/install/systemd_guest.sh $(UNITCHECK_ROOT)

@@ -98,6 +98,28 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /newroot/dev/shm
 
 ip link set lo up
 
+# A --systemd run boots the host's systemd as PID 1 on the writable root
+# instead: tsmon-vm.service runs guest.sh and powers the machine off.  The
+# units go to /run/systemd/system, which this guest's tmpfs /run keeps
+# from the host; the guest must not run a time synchronisation daemon of
+# its own, so systemd-timesyncd is masked there too.
+if [ -e /newroot/run/tsmon-vm/systemd ]; then
+	units=/newroot/run/systemd/system
+	mkdir -p $units
+	cp /newroot/run/tsmon-vm/tsmon-vm.target \
+		/newroot/run/tsmon-vm/tsmon-vm.service $units/ ||
+		fail "cannot install the guest's systemd units"
+	ln -s /dev/null $units/systemd-timesyncd.service
+	# A host root taken from a container image would make systemd
+	# believe it runs in that container.
+	rm -f /newroot/.dockerenv /newroot/run/.containerenv
+	# Its own messages go to the kernel log, which loglevel=1 keeps off
+	# the console that carries the command's output.
+	exec switch_root /newroot /lib/systemd/systemd --unit=tsmon-vm.target \
+		--show-status=false --log-target=kmsg
+	fail "cannot start systemd"
+fi
+
 env -i chroot /newroot /bin/bash /run/tsmon-vm/guest.sh ||
 	echo "tsmon-vm init: guest.sh failed ($?)" >&2
 halt
