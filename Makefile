@@ -55,7 +55,8 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
 		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12) \
 		   clang llvm libclang-rt-14-dev libsystemd-dev \
-		   dkms dh-dkms debhelper dpkg-dev fakeroot lintian
+		   dkms dh-dkms debhelper dpkg-dev fakeroot lintian \
+		   systemd udev passwd
 
 # Test and benchmark suites live in mk/*.mk fragments.  Each adds its
 # targets to these lists: HOSTCHECK runs on the host after the CLI test,
