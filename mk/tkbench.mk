@@ -4,10 +4,11 @@
 # cost to the rest of the system (a CPU-bound loop, timer wakeups), with
 # tsmon loaded against not loaded, interleaved in one guest run.
 #   make tkbench [KV=6.1|6.12] [TK_ROUNDS=15] [TK_MS=400] [TK_APPEND=ARGS]
-# TK_APPEND adds guest kernel arguments. The guest's clocksource is the
-# emulated HPET (TCG's TSC is marked unstable), so every clock read in the
-# hooks is an emulated MMIO access; TK_APPEND=tsc=reliable measures with the
-# TSC, closer to real hardware. About 6 s per round with the defaults.
+# TK_APPEND adds guest kernel arguments. The 6.1 guest's clocksource is
+# the emulated HPET (it finds its vCPUs' TSCs unsynchronised), so every
+# clock read in the hooks is an emulated MMIO access there;
+# TK_APPEND=tsc=reliable measures with the TSC, closer to real hardware.
+# The 6.12 guest keeps the TSC. About 6 s per round with the defaults.
 
 BENCH		+= tkbench
 
