@@ -183,7 +183,17 @@ class Checker:
                 else:
                     self.bad("status", f"no {EV[t]} with status {b:#x} for {call}")
             if (a ^ b) & MODE_BITS:
-                if self.take(call, MODE, lambda r, a=a, b=b: r.u32[0] == a and r.u32[1] == b):
+                # Likewise a tick setting STA_UNSYNC between the NTP read and
+                # the call: the call then starts from a | STA_UNSYNC, which
+                # the kernel's own ntp_unsync record in that interval shows.
+                def starts(r, a=a, call=call):
+                    if r.u32[0] == a:
+                        return True
+                    u = a | STA_UNSYNC
+                    return (not a & STA_UNSYNC and r.u32[0] == u and
+                            any(x.type == UNSYNC and x.u32[0] == u and
+                                call.mp <= x.mono <= r.mono for x in self.recs))
+                if self.take(call, MODE, lambda r, b=b: starts(r) and r.u32[1] == b):
                     self.good("status")
                 else:
                     self.bad("status", f"no ntp_mode {a:#x}->{b:#x} for {call}")
