@@ -5,8 +5,9 @@
 #   make              library, CLI (build/tsmon) and, when the headers of
 #                     KVER (default: running kernel) are installed, the module
 #   make demo         install what is missing, boot the 6.1 guest, show events
-#   make check        everything CI runs: unit tests, both kernels' builds
-#                     (W=1, sparse) and the guest suites on 6.1 and 6.12
+#   make check        everything CI runs: unit tests, every matrix kernel's
+#                     build (W=1, sparse, DKMS) and the guest suites on
+#                     every kernel of kernels.conf
 #   make bench        read-path benchmarks on the host, feed benchmarks in
 #                     the guest
 
@@ -16,8 +17,24 @@ VERSION		:= $(shell cat VERSION)
 # The soname's number is VERSION's major number.
 SOVERSION	:= $(firstword $(subst ., ,$(VERSION)))
 KVER		?= $(shell uname -r)
-KVERS		:= $(TSMON_KVER_6_1) $(TSMON_KVER_6_12)
 B		:= build
+
+# The kernel matrix (kernels.conf): short names, and each one's release,
+# suite and test level. tests/matrix/kernels knows where each lives and
+# builds against it, on the host or in the root of its Debian release.
+MATRIX		:= tests/matrix/kernels
+KNAMES		:= $(TSMON_KERNELS)
+kkey		= $(subst -,_,$(subst .,_,$(1)))
+kver_of		= $(TSMON_KVER_$(call kkey,$(1)))
+ktests_of	= $(TSMON_TESTS_$(call kkey,$(1)))
+ksuite_of	= $(TSMON_SUITE_$(call kkey,$(1)))
+kname_of	= $(strip $(foreach n,$(KNAMES),$(if $(filter $(1),$(call kver_of,$(n))),$(n))))
+KVERS		:= $(foreach n,$(KNAMES),$(call kver_of,$(n)))
+# Kernels of the host's release, installed on the host by make deps.
+HOST_KNAMES	:= $(foreach n,$(KNAMES),$(if $(filter bookworm,$(call ksuite_of,$(n))),$(n)))
+# make -C <kernel build tree> for kernel release $(1): a matrix kernel's
+# through tests/matrix/kernels, any other through its installed headers.
+kbuild		= $(if $(call kname_of,$(1)),$(MATRIX) make $(call kname_of,$(1)),$(MAKE) -C /lib/modules/$(1)/build)
 
 CC		?= gcc
 CFLAGS		?= -O2 -g
@@ -51,23 +68,26 @@ KMOD_SRCS	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/tsm
 DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 		   valgrind python3 \
 		   qemu-system-x86 busybox-static kmod cpio xz-utils \
-		   linux-source-6.1 \
-		   linux-image-$(TSMON_KVER_6_1)-unsigned linux-headers-$(TSMON_KVER_6_1) \
-		   linux-image-$(TSMON_KVER_6_12)-unsigned linux-headers-$(TSMON_KVER_6_12) \
+		   linux-source-6.1 mmdebstrap util-linux \
+		   $(foreach n,$(HOST_KNAMES),linux-image-$(call kver_of,$(n))-unsigned \
+			linux-headers-$(call kver_of,$(n))) \
 		   clang llvm libclang-rt-14-dev libsystemd-dev \
 		   dkms dh-dkms debhelper dpkg-dev fakeroot lintian \
 		   systemd udev passwd
 
 # Test and benchmark suites live in mk/*.mk fragments.  Each adds its
-# targets to these lists: HOSTCHECK runs on the host after the CLI test,
-# VMCHECK once per kernel with KV=6.1|6.12 after the guest suite, BENCH
-# after the host benchmarks.
+# targets to these lists: HOSTCHECK runs on the host after the CLI test;
+# VMCHECK with KV=<kernel> after the guest suite of every kernel tested
+# "full", VMCHECK_HOOKS after that of every kernel tested "hooks" (see
+# kernels.conf), VMONCE once; BENCH after the host benchmarks.
 HOSTCHECK	:=
 VMCHECK		:=
+VMCHECK_HOOKS	:=
+VMONCE		:=
 BENCH		:=
 
 .PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench-guest bench demo check \
-	kcheck vmcheck clean
+	kcheck vmcheck vmonce vmmatrix clean
 
 all: lib cli module
 
@@ -75,16 +95,21 @@ lib: $(LIB_SO) $(LIB_A)
 cli: $(B)/tsmon
 
 # ---------------------------------------------------------------- deps
+# Host packages, then the build roots and unpacked images of the kernels
+# of other Debian releases (cached in /var/cache/tsmon, see
+# tests/matrix/kernels). INITRD=No: the guests boot their own initramfs,
+# so the kernels installed here need none of their own.
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
+		export DEBIAN_FRONTEND=noninteractive INITRD=No; \
 		apt-get update -q && \
 		apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	$(MATRIX) prepare $(KNAMES)
 
 # ---------------------------------------------------------------- library
 $(B)/pic/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
@@ -122,8 +147,8 @@ $(B)/tsmon: $(TOOL_SRCS) $(wildcard tools/*.h) $(CLI_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRCS) $(CLI_LIB_FLAGS) $(LIBS) $(CLI_LIBS)
 
 # ---------------------------------------------------------------- module
-# Each kernel gets its own tree of symlinks so that builds for 6.1 and 6.12
-# never share object files.
+# Each kernel gets its own tree of symlinks so that builds for different
+# kernels never share object files.
 define kmod_tree
 	@mkdir -p $(B)/kmod/$(1)/kmod
 	@ln -sfn $(CURDIR)/include $(B)/kmod/$(1)/include
@@ -134,14 +159,14 @@ endef
 
 $(B)/kmod/%/tsmon.ko: $(KMOD_SRCS)
 	$(call kmod_tree,$*)
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/kmod/$* W=1 modules \
+	$(call kbuild,$*) M=$(CURDIR)/$(B)/kmod/$* W=1 modules \
 		2>&1 | tee $(B)/kmod/$*/build.log
 	@if grep -E 'warning:|error:' $(B)/kmod/$*/build.log; then \
 		echo "module build for $* is not warning-free"; rm -f $@; exit 1; fi
 	@test -f $@
 
 module:
-	@if [ -d /lib/modules/$(KVER)/build ]; then \
+	@if [ -n "$(call kname_of,$(KVER))" ] || [ -d /lib/modules/$(KVER)/build ]; then \
 		$(MAKE) --no-print-directory $(B)/kmod/$(KVER)/tsmon.ko; \
 	else \
 		echo "note: no headers for kernel $(KVER) (/lib/modules/$(KVER)/build);" \
@@ -156,7 +181,7 @@ TESTPHC_SRCS	:= tests/phc/Kbuild tests/phc/tsmon_testphc.c
 $(B)/testphc/%/tsmon_testphc.ko: $(TESTPHC_SRCS)
 	@mkdir -p $(B)/testphc/$*
 	@for f in $(TESTPHC_SRCS); do ln -sf $(CURDIR)/$$f $(B)/testphc/$*/; done
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/testphc/$* W=1 modules \
+	$(call kbuild,$*) M=$(CURDIR)/$(B)/testphc/$* W=1 modules \
 		2>&1 | tee $(B)/testphc/$*/build.log
 	@if grep -E 'warning:|error:' $(B)/testphc/$*/build.log; then \
 		echo "test PHC build for $* is not warning-free"; rm -f $@; exit 1; fi
@@ -168,12 +193,14 @@ testphc: $(foreach k,$(KVERS),$(B)/testphc/$(k)/tsmon_testphc.ko)
 linuxptp:
 	tests/phc/fetch-linuxptp.sh $(B)
 
-# W=1 and sparse over every file of both modules, for both kernels; any
-# diagnostic fails.
+# W=1 and sparse over every file of both modules, for every kernel of the
+# matrix, each with its own release's compiler and sparse; any diagnostic
+# fails.
 kcheck: modules testphc
-	@set -e; for k in $(KVERS); do for d in kmod testphc; do \
-		echo "== sparse + W=1: $$d $$k"; \
-		$(MAKE) -s -C /lib/modules/$$k/build M=$(CURDIR)/$(B)/$$d/$$k \
+	@set -e; for n in $(KNAMES); do for d in kmod testphc; do \
+		k=$$($(MATRIX) get $$n kver); \
+		echo "== sparse + W=1: $$d $$n ($$k)"; \
+		$(MATRIX) make $$n -s M=$(CURDIR)/$(B)/$$d/$$k \
 			W=1 C=2 modules > $(B)/$$d/$$k/sparse.log 2>&1 || \
 			{ cat $(B)/$$d/$$k/sparse.log; exit 1; }; \
 		if grep -E 'warning|error' $(B)/$$d/$$k/sparse.log; then \
@@ -239,21 +266,46 @@ $(B)/tests/guestbench/%: tests/guestbench/%.c $(wildcard tests/helpers/*.h) $(LI
 bench-guest: $(GBENCH_BINS) modules
 	tests/vm/run --kernel $(or $(KV),6.1) -- tests/bench/guest.sh
 
-# One guest run of the whole selftest suite on one kernel (KV=6.1|6.12).
-vmcheck: selftests modules testphc linuxptp
+# The guest suites of one kernel of the matrix (KV=5.10|6.1|6.1-rt|6.12|7.3):
+# the selftests and the netlink listener on every kernel, then
+# $(VMCHECK) on a kernel kernels.conf tests "full", $(VMCHECK_HOOKS) on
+# one it tests "hooks". The suites that do not depend on the kernel
+# ($(VMONCE): packages, systemd units, journald) run once, on ONCE_KV.
+ONCE_KV		:= 6.12
+KV_KVER		= $(call kver_of,$(KV))
+KV_MODULES	= $(B)/kmod/$(KV_KVER)/tsmon.ko $(B)/testphc/$(KV_KVER)/tsmon_testphc.ko
+
+vmcheck: selftests linuxptp
+	@[ -n "$(KV_KVER)" ] || { echo "vmcheck: KV=$(KV) is not a kernel of kernels.conf ($(KNAMES))"; exit 2; }
+	$(MAKE) --no-print-directory $(KV_MODULES)
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
 	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
-	@set -e; for t in $(VMCHECK); do $(MAKE) $$t KV=$(KV); done
+	@set -e; for t in $(if $(filter hooks,$(call ktests_of,$(KV))),$(VMCHECK_HOOKS),$(VMCHECK)); do \
+		$(MAKE) $$t KV=$(KV); done
+
+vmonce: selftests
+	@set -e; for t in $(VMONCE); do $(MAKE) $$t KV=$(ONCE_KV); done
+
+# Every kernel of the matrix, each guest suite timed.
+vmmatrix:
+	@set -e; for k in $(KNAMES); do \
+		start=$$(date +%s); \
+		$(MAKE) vmcheck KV=$$k; \
+		echo "== vmcheck $$k: $$(( $$(date +%s) - start )) s" | tee -a $(B)/vmcheck-times.txt; \
+	done
+	@start=$$(date +%s); $(MAKE) vmonce; \
+		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/vmcheck-times.txt
 
 check: deps
+	@mkdir -p $(B); rm -f $(B)/vmcheck-times.txt
 	$(MAKE) lib cli
 	$(MAKE) unit
 	$(MAKE) clitest
 	@set -e; for t in $(HOSTCHECK); do $(MAKE) $$t; done
 	$(MAKE) kcheck
 	$(MAKE) selftests
-	$(MAKE) vmcheck KV=6.1
-	$(MAKE) vmcheck KV=6.12
+	$(MAKE) vmmatrix
+	@cat $(B)/vmcheck-times.txt
 	@echo "make check: all suites passed"
 
 demo: deps

@@ -20,12 +20,21 @@ out=/run/tsmon-vm
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LANG=C.UTF-8 TERM TSMON_KO TSMON_KVER
 
-# init's stdio is the initramfs' /dev/console, which ttyname() cannot find in
-# this root: reopen it here so that tty(1) and friends work.
-exec 0<> /dev/console 1>&0 2>&0
+# COMMAND talks over the virtio console, which cannot drop output; the
+# serial line (init's /dev/console) keeps the kernel's messages.
+for ((i = 0; i < 100; i++)); do
+	[[ -c /dev/hvc0 ]] && break
+	sleep 0.05
+done
+if [[ -c /dev/hvc0 ]]; then
+	exec 0<> /dev/hvc0 1>&0 2>&0
+else
+	echo "tests/vm/run: no virtio console (/dev/hvc0); output goes to the serial line" >&2
+	exec 0<> /dev/console 1>&0 2>&0
+fi
 
-# The console is a serial line: without this every "\n" reaches the host as
-# "\r\n", which ends up in logs.  The host terminal adds its own "\r".
+# Without this every "\n" reaches the host as "\r\n", which ends up in
+# logs.  The host terminal adds its own "\r".
 stty -onlcr 2>/dev/null
 
 mapfile -d '' -t cmd < "$out/cmd"
@@ -43,6 +52,16 @@ done
 
 read -r uptime _ < /proc/uptime
 echo "$uptime" > "$out/started"
+# Proof of life for the host (tests/vm/run --silence).
+(
+	exec > /dev/null 2>&1 < /dev/null
+	n=0
+	while :; do
+		echo $((n++)) > "$out/alive"
+		sleep 2
+	done
+) &
+alive_pid=$!
 # A subshell, so that builtins such as "exit 3" act as commands would.
 if [[ ${cmd[0]} != */* ]] && ! type -t -- "${cmd[0]}" > /dev/null; then
 	echo "tests/vm/run: ${cmd[0]}: command not found in the guest" >&2
@@ -54,6 +73,7 @@ else
 	("${cmd[@]}")
 	status=$?
 fi
+kill "$alive_pid" 2> /dev/null
 echo "$status" > "$out/status"
 
 dmesg > "$out/dmesg.tmp" && mv "$out/dmesg.tmp" "$out/dmesg"

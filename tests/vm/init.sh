@@ -71,6 +71,16 @@ case $repo in
 	;;
 esac
 
+# A kernel the host does not have brings its modules from the cache
+# tests/matrix/kernels unpacked it into: lay them over the root's own.
+if [ -e /out/moddir ]; then
+	read -r kmods < /out/moddir
+	mods=/newroot/lib/modules
+	[ -L /newroot/lib ] && mods=/newroot/usr/lib/modules
+	mount -t overlay -o "ro,lowerdir=/newroot${kmods%/*}:$mods" overlay $mods ||
+		fail "cannot lay the modules of $kmods over $mods"
+fi
+
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /newroot/tmp ||
 	fail "cannot mount /tmp"
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /newroot/run ||

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# mkinitramfs.sh KVER OUTPUT
+# mkinitramfs.sh KVER OUTPUT [MODDIR]
 #
 # Builds the tiny initramfs tests/vm/run boots: a static busybox, init.sh as
 # /init, and, uncompressed, the modules of kernel KVER that mounting the host
-# root over virtio-9p needs, plus e1000e for the PHC and overlay for
-# --writable runs.  Modules are stored
+# root over virtio-9p needs, plus virtio_console for COMMAND's output,
+# e1000e for the PHC and overlay for --writable runs and for the modules of
+# a kernel the host does not have.  MODDIR (default /lib/modules/KVER) is
+# where the kernel's modules are.  Modules are stored
 # decompressed because busybox insmod cannot read .ko.xz/.ko.zst, and in the
 # order modules.dep implies, so init only has to insmod them one by one.
 # The image is a plain newc cpio: decompressing it under TCG would cost more
@@ -19,16 +21,16 @@ die() {
 	exit 1
 }
 
-[[ $# -eq 2 ]] || die "usage: mkinitramfs.sh KVER OUTPUT"
+[[ $# -eq 2 || $# -eq 3 ]] || die "usage: mkinitramfs.sh KVER OUTPUT [MODDIR]"
 kver=$1
 output=$2
+moddir=${3:-/lib/modules/$kver}
 here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
-moddir=/lib/modules/$kver
 
 # Wanted in this order; a module that is built in or absent is skipped.
 # Dependencies come from modules.dep, so the list only names the leaves.
 modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev
-	 virtio_pci netfs fscache 9pnet 9pnet_virtio 9p e1000e overlay)
+	 virtio_pci virtio_console netfs fscache 9pnet 9pnet_virtio 9p e1000e overlay)
 
 [[ -r $moddir/modules.dep ]] || die "no $moddir/modules.dep (is linux-image-$kver installed?)"
 
@@ -105,7 +107,7 @@ want() {
 for m in "${modules[@]}"; do
 	want "$m"
 done
-for m in 9pnet_virtio 9p; do
+for m in 9pnet_virtio 9p virtio_console overlay; do
 	[[ -n ${loaded[$m]:-} || -n ${builtin[$m]:-} ]] ||
 		die "kernel $kver has no $m module: the guest cannot mount its root"
 done
