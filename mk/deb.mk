@@ -2,8 +2,10 @@
 #
 # Debian packages: make deb builds tsmon-dkms, libtsmon0, libtsmon-dev and
 # tsmon into build/deb/ with dpkg-buildpackage from a copy of the tree, and
-# lintian must report no error. make debcheck KV=6.1|6.12 installs them in
+# lintian must report no error. make debcheck KV=<kernel> installs them in
 # a guest: DKMS builds the module there, modprobe loads it, tsmon works.
+# The guest's kernel must be one whose headers the host has (the guest's
+# root is the host's); make check runs it once, on ONCE_KV.
 
 DEB_DIR		:= $(B)/deb
 DEB_SRC		:= $(DEB_DIR)/src/tsmon-$(VERSION)
@@ -30,4 +32,4 @@ debcheck:
 		tests/install/deb_guest.sh $(DEB_DIR)
 
 HOSTCHECK	+= deb
-VMCHECK		+= debcheck
+VMONCE		+= debcheck

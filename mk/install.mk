@@ -12,8 +12,9 @@
 #   make dkms-uninstall  dkms remove, and the source tree
 #   make installcheck    install into a scratch prefix, then build and run a
 #                        program with nothing but pkg-config's flags
-#   make dkmscheck       make dkms-install for both kernels into a private
-#                        DKMS tree (touches nothing outside build/)
+#   make dkmscheck       make dkms-install for every kernel of the matrix
+#                        into a private DKMS tree (touches nothing outside
+#                        build/)
 
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
@@ -140,21 +141,25 @@ installcheck: lib cli
 	tests/install/pkgconfig.sh $(IC)/prefix $(VERSION)
 	@rm -f $(B)/libtsmon.pc
 
-# A private DKMS tree under build/: dkms add, build for both kernels, and
-# check what it built (the version and each kernel's vermagic).
+# A private DKMS tree under build/: dkms add, build and install for every
+# kernel of the matrix, each by the DKMS of its own Debian release (in its
+# build root for a kernel of another release), then check what it built
+# (the version, each kernel's vermagic, a warning-free build log).
 DK		:= $(CURDIR)/$(B)/dkms
 
 dkmscheck:
 	rm -rf $(DK)
 	@mkdir -p $(DK)/tree $(DK)/install
-	@set -e; for k in $(KVERS); do \
+	@set -e; for n in $(KNAMES); do \
+		k=$$($(MATRIX) get $$n kver); \
+		echo "== dkms: $$n ($$k)"; \
 		mkdir -p $(DK)/install/$$k; \
-		$(MAKE) --no-print-directory dkms-install KVER=$$k \
+		$(MATRIX) run $$n make --no-print-directory dkms-install KVER=$$k \
 			DKMS_SRCDIR=$(DK)/src/tsmon-$(VERSION) \
 			DKMS_ARGS="--dkmstree $(DK)/tree --sourcetree $(DK)/src --installtree $(DK)/install --no-depmod" \
 			> $(DK)/dkms-$$k.log 2>&1 || { cat $(DK)/dkms-$$k.log; exit 1; }; \
 	done
-	tests/install/dkms.sh $(DK) $(VERSION) $(KVERS)
+	tests/install/dkms.sh $(DK) $(VERSION) $(KNAMES)
 
 # Every place that carries the version carries VERSION's.
 versioncheck: lib cli

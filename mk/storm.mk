@@ -5,7 +5,7 @@
 # must be read or counted in a LOST record. Each run uses the default ring
 # (4096: overruns possible, every loss must be counted) and a ring larger
 # than the storm (nothing may be lost).
-#   make storm [KV=6.1|6.12]    1 000 000 calls per run (bench, ~2 min)
+#   make storm [KV=<kernel>]    1 000 000 calls per run (bench, ~2 min)
 #   make storm-check KV=...     100 000 calls per run (make check, ~20 s)
 
 BENCH		+= storm

@@ -4,10 +4,12 @@
 # /usr/src/linux-source-6.1.tar.xz, extracted and built here, never kept in
 # the tree) run in the guest with tsmon loaded; every clock change they
 # make must show up in tsmon's ring with the right values, and they must
-# still pass. About 2 minutes per kernel, boot included.
-#   make thirdparty KV=6.1|6.12 [TP_TESTS="valid-adjtimex adjtick ..."]
+# still pass. About 2 minutes per kernel, boot included; on every kernel
+# of the matrix.
+#   make thirdparty KV=<kernel> [TP_TESTS="valid-adjtimex adjtick ..."]
 
 VMCHECK		+= thirdparty
+VMCHECK_HOOKS	+= thirdparty
 
 TP_DIR		:= $(B)/thirdparty
 TP_SRC		:= $(TP_DIR)/src/selftests/timers

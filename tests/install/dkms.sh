@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# dkms.sh DIR VERSION KVER... - after `make dkms-install` into the private
+# dkms.sh DIR VERSION NAME... - after `make dkms-install` into the private
 # DKMS tree under DIR (make dkmscheck): tsmon/VERSION is installed for every
-# KVER, and each installed module is VERSION's, built for that kernel,
+# kernel NAME of the matrix (tests/matrix/kernels), and each installed
+# module is VERSION's, built for that kernel,
 # without a compiler warning. TAP; exit 1 on any failure.
 
 set -u
@@ -23,8 +24,11 @@ else
 	not_ok "staged dkms.conf carries version $version" "$(grep PACKAGE_VERSION "$conf")"
 fi
 
-for kver in "$@"; do
-	status=$(dkms status -m tsmon -v "$version" -k "$kver" "${trees[@]}" 2>/dev/null)
+for name in "$@"; do
+	kver=$(tests/matrix/kernels get "$name" kver) || { not_ok "kernel $name"; continue; }
+	# Asked of the DKMS that built it (the kernel's root, or the host).
+	status=$(tests/matrix/kernels run "$name" \
+		dkms status -m tsmon -v "$version" -k "$kver" "${trees[@]}" 2>/dev/null)
 	if [[ $status == *": installed"* ]]; then
 		ok "dkms status: $status"
 	else
