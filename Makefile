@@ -86,7 +86,7 @@ VMCHECK_HOOKS	:=
 VMONCE		:=
 BENCH		:=
 
-.PHONY: all lib cli module modules testphc linuxptp deps unit clitest selftests bench-guest bench demo check \
+.PHONY: all lib cli module modules testphc linuxptp deps deps-host unit clitest selftests bench-guest bench demo check \
 	kcheck vmcheck vmonce vmmatrix clean
 
 all: lib cli module
@@ -99,7 +99,10 @@ cli: $(B)/tsmon
 # of other Debian releases (cached in /var/cache/tsmon, see
 # tests/matrix/kernels). INITRD=No: the guests boot their own initramfs,
 # so the kernels installed here need none of their own.
-deps:
+deps: deps-host
+	$(MATRIX) prepare $(KNAMES)
+
+deps-host:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
@@ -109,7 +112,6 @@ deps:
 		apt-get update -q && \
 		apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	$(MATRIX) prepare $(KNAMES)
 
 # ---------------------------------------------------------------- library
 $(B)/pic/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
@@ -308,8 +310,8 @@ check: deps
 	@cat $(B)/vmcheck-times.txt
 	@echo "make check: all suites passed"
 
-demo: deps
-	$(MAKE) lib cli modules $(HELPER_BINS)
+demo: deps-host
+	$(MAKE) lib cli $(B)/kmod/$(call kver_of,6.1)/tsmon.ko $(HELPER_BINS)
 	tests/vm/run --kernel 6.1 -- tests/demo.sh
 
 include $(sort $(wildcard mk/*.mk))
