@@ -4,7 +4,7 @@
 # tests/cli/events_guest.sh - tsmon events, status --netlink and config
 # against the module
 #
-# usage: tests/vm/run --kernel 6.1|6.12 -- tests/cli/events_guest.sh [TSMON]
+# usage: tests/vm/run --kernel <kernel> -- tests/cli/events_guest.sh [TSMON]
 #
 # Runs as root in the test guest only: it loads and unloads $TSMON_KO and
 # steps CLOCK_REALTIME (by a few nanoseconds, which it takes back). Needs

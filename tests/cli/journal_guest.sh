@@ -4,7 +4,7 @@
 # tests/cli/journal_guest.sh - tsmon events --journal against the module and
 # a stand-in journald
 #
-# usage: tests/vm/run --kernel 6.1|6.12 -- tests/cli/journal_guest.sh [TSMON]
+# usage: tests/vm/run --kernel <kernel> -- tests/cli/journal_guest.sh [TSMON]
 #
 # Runs as root in the test guest only: it loads and unloads $TSMON_KO, binds
 # tests/cli/fakejournal.py at journald's socket /run/systemd/journal/socket

@@ -4,7 +4,7 @@
 # tests/install/systemd_guest.sh - tsmon's udev rule, modules-load.d entry
 # and systemd units, run by a real systemd
 #
-# usage: tests/vm/run --kernel 6.1|6.12 --systemd -- \
+# usage: tests/vm/run --kernel <kernel> --systemd -- \
 #            tests/install/systemd_guest.sh ROOT
 #
 # ROOT is a `make install PREFIX=/usr DESTDIR=ROOT` tree with the module

@@ -4,7 +4,7 @@
 # tests/prom/prom_guest.sh - tsmon status --prometheus, tsmon prometheus
 # and tsmon check against the module
 #
-# usage: tests/vm/run --kernel 6.1|6.12 -- tests/prom/prom_guest.sh [TSMON]
+# usage: tests/vm/run --kernel <kernel> -- tests/prom/prom_guest.sh [TSMON]
 #
 # Runs as root in the test guest only: it loads and unloads $TSMON_KO and
 # steps CLOCK_REALTIME by a microsecond, which it takes back. The metrics

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# run.sh - the tsmon stress run (make stress KV=6.1|6.12, through
+# run.sh - the tsmon stress run (make stress KV=<kernel>, through
 # tests/vm/run, as root inside the test guest: it steps the clocks and
 # unloads modules).
 #

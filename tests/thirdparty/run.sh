@@ -3,7 +3,7 @@
 #
 # run.sh - the kernel's own timers selftests, which change the clock, run
 # with tsmon loaded; then every clock change they made is looked for in
-# tsmon's ring (`make thirdparty KV=6.1|6.12` runs this in the test guest).
+# tsmon's ring (`make thirdparty KV=<kernel>` runs this in the test guest).
 #
 # The programs are the kernel's tools/testing/selftests/timers tests, built
 # on the host from /usr/src/linux-source-6.1.tar.xz into build/thirdparty/
