@@ -163,6 +163,7 @@ static void tsmon_wake(struct irq_work *work)
 
 	wake_up_interruptible_all(&d->wq);
 	tsmon_netlink_kick(d);
+	tsmon_ntp_report_kick(d);
 }
 
 /**

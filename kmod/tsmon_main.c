@@ -34,7 +34,7 @@ static void tsmon_publish_hooks(struct tsmon_dev *d)
 {
 	unsigned long flags = tsmon_write_begin(d);
 
-	d->health->hooks = d->hooks;
+	d->health->hooks = tsmon_hooks_visible(d);
 	tsmon_write_end(d, flags);
 }
 
@@ -54,6 +54,7 @@ static int __init tsmon_init(void)
 	if (ret)
 		return ret;
 	tsmon_wake_init(d);
+	tsmon_ntp_init(d);
 
 	/* Probes first: the timekeeper baseline then sees their marks. */
 	if (probes)
@@ -80,7 +81,7 @@ static int __init tsmon_init(void)
 	}
 
 	pr_info("ring %u records, hooks: timekeeper%s%s%s%s%s\n", ring_entries,
-		d->hooks & TSMON_HOOK_ADJTIMEX ? " ntp" : "",
+		tsmon_hooks_visible(d) & TSMON_HOOK_ADJTIMEX ? " ntp" : "",
 		d->hooks & TSMON_HOOK_SETTIME ? " settime" : "",
 		d->hooks & TSMON_HOOK_PHC_ADJ ? " phc-adj" : "",
 		d->hooks & TSMON_HOOK_PHC_EVENT ? " phc-event" : "",
@@ -95,6 +96,7 @@ err_chardev_register:
 err_tk_attach:
 	tsmon_probes_detach(d);
 	irq_work_sync(&d->wake_work);
+	tsmon_ntp_report_flush(d);
 	tsmon_region_free(d);
 	return ret;
 }
@@ -112,6 +114,7 @@ static void __exit tsmon_exit(void)
 	tsmon_tk_detach(d);
 	tsmon_probes_detach(d);
 	irq_work_sync(&d->wake_work);
+	tsmon_ntp_report_flush(d);
 	tsmon_netlink_unregister(d);
 	tsmon_chardev_unregister(d);
 	tsmon_region_free(d);

@@ -7,8 +7,9 @@
  * exact shadow of that state machine by probing the three places that
  * drive it:
  *
- *  - __do_adjtimex() (kretprobe; every adjtimex(2) and
- *    clock_adjtime(CLOCK_REALTIME) that passed validation): the STA_* bits
+ *  - __do_adjtimex(), ntp_adjtimex() from 6.17 (kretprobe; every
+ *    adjtimex(2) and clock_adjtime(CLOCK_REALTIME) that passed
+ *    validation): the STA_* bits
  *    and errors the kernel now holds. It runs under the timekeeper lock, as
  *    second_overflow() does, so no second boundary can fall between the
  *    kernel's answer and tsmon's capture of it. Its return value is
@@ -43,8 +44,31 @@
  * after load is the baseline.
  *
  * Kprobes on do_adjtimex() (ADJ_SETOFFSET) and do_settimeofday64() tell
- * clock_settime/settimeofday steps from ADJ_SETOFFSET ones. No probe is required: one that cannot attach is
- * left out of health.hooks and the module works without it.
+ * clock_settime/settimeofday steps from ADJ_SETOFFSET ones. No probe is
+ * required: one that cannot attach is left out of health.hooks and the
+ * module works without it.
+ *
+ * From 6.17 the three NTP functions serve auxiliary clocks too: calls whose
+ * timekeeper id is not the core one are ignored (tsmon_compat.h says where
+ * each argument is).
+ *
+ * Never misread. The probed functions are internals: an argument order or
+ * a signature the compat layer does not know would feed the shadow garbage
+ * (or a bad pointer). So every NTP handler checks what it read, for a few
+ * compares, before using it:
+ *  - timekeeper ids below TSMON_TKID_LIMIT;
+ *  - the struct __kernel_timex readable (copy_from_kernel_nofault(), never
+ *    a plain dereference), and on return holding what the kernel has just
+ *    written there: precision 1, tolerance MAXFREQ_SCALED / PPM_SCALE, a
+ *    time_state return value, and time.tv_sec within TSMON_NTP_SLACK_S of
+ *    tsmon's own REALTIME;
+ *  - second_overflow()'s second no earlier than the timekeeper's second at
+ *    the last timekeeping hook call and no later than now (both with the
+ *    same slack: a leap moves it by one).
+ * On the first mismatch the whole group is refused: nothing read is
+ * applied, TSMON_HOOK_ADJTIMEX leaves health.hooks (readers then treat the
+ * NTP state as unknown), every NTP handler returns at once from then on,
+ * and one pr_err from a work item names the probe and what did not match.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,10 +77,13 @@
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 #include <linux/timex.h>
+#include <linux/uaccess.h>
 
 #include "tsmon_private.h"
 
 #define TSMON_SECS_PER_DAY	86400
+/* Seconds a checked time may differ from tsmon's own REALTIME. */
+#define TSMON_NTP_SLACK_S	2
 /* What second_overflow() adds to time_maxerror every second, in us. */
 #define TSMON_MAXERROR_GROWTH_US	(MAXFREQ / NSEC_PER_USEC)
 
@@ -64,6 +91,97 @@ struct tsmon_adj_ctx {
 	struct __kernel_timex *txc;
 	unsigned int modes;
 };
+
+/* The NTP group was refused: every handler of it returns at once. */
+static bool tsmon_ntp_off(struct tsmon_dev *d)
+{
+	return atomic_read(&d->ntp_refused);
+}
+
+/*
+ * Refuse the NTP group, once. Any context, the timekeeper lock possibly
+ * held; never with tsmon's lock held.
+ */
+static void tsmon_ntp_refuse(struct tsmon_dev *d, const char *probe,
+			     const char *what, s64 got)
+{
+	unsigned long flags;
+
+	if (atomic_cmpxchg(&d->ntp_refused, 0, 1))
+		return;
+	d->ntp_refuse_probe = probe;
+	d->ntp_refuse_what = what;
+	d->ntp_refuse_got = got;
+	/* The fields before the report; pairs with the cmpxchg in the kick. */
+	atomic_set_release(&d->ntp_report, 1);
+
+	flags = tsmon_write_begin(d);
+	d->ntp_seen = false;
+	d->ntp_cleared = false;
+	d->del_armed = false;
+	d->health->hooks &= ~TSMON_HOOK_ADJTIMEX;
+	d->health->ntp_state = TSMON_NTP_STATE_UNKNOWN;
+	tsmon_update_leap_state(d);
+	tsmon_write_end(d, flags);
+	/* No printk here: the wakeup irq_work schedules the report. */
+	irq_work_queue(&d->wake_work);
+}
+
+static void tsmon_ntp_report(struct work_struct *work)
+{
+	struct tsmon_dev *d = container_of(work, struct tsmon_dev,
+					   ntp_report_work);
+
+	pr_err("NTP probes refused: %s: %s, read %lld (%#llx); NTP state and leap second deletions are not tracked\n",
+	       d->ntp_refuse_probe, d->ntp_refuse_what, d->ntp_refuse_got,
+	       (u64)d->ntp_refuse_got);
+}
+
+/**
+ * tsmon_ntp_report_kick() - schedule the report of a refusal, once
+ * @d: device state
+ *
+ * Called from the reader wakeup irq_work, never from a probe handler.
+ */
+void tsmon_ntp_report_kick(struct tsmon_dev *d)
+{
+	if (atomic_read(&d->ntp_report) == 1 &&
+	    atomic_cmpxchg(&d->ntp_report, 1, 2) == 1)
+		schedule_work(&d->ntp_report_work);
+}
+
+/**
+ * tsmon_ntp_report_flush() - wait for a scheduled report
+ * @d: device state; the probes and the wakeup irq_work are stopped
+ */
+void tsmon_ntp_report_flush(struct tsmon_dev *d)
+{
+	flush_work(&d->ntp_report_work);
+}
+
+/**
+ * tsmon_ntp_init() - prepare the NTP group's state before any probe
+ * @d: device state
+ */
+void tsmon_ntp_init(struct tsmon_dev *d)
+{
+	atomic_set(&d->ntp_refused, 0);
+	atomic_set(&d->ntp_report, 0);
+	INIT_WORK(&d->ntp_report_work, tsmon_ntp_report);
+}
+
+/**
+ * tsmon_hooks_visible() - the hooks readers may rely on
+ * @d: device state
+ *
+ * Return: the attached hooks, without the NTP group once it was refused.
+ */
+u32 tsmon_hooks_visible(struct tsmon_dev *d)
+{
+	u32 hooks = READ_ONCE(d->hooks);
+
+	return tsmon_ntp_off(d) ? hooks & ~TSMON_HOOK_ADJTIMEX : hooks;
+}
 
 static void tsmon_mark_step(struct tsmon_dev *d, u32 reason)
 {
@@ -247,11 +365,42 @@ static void tsmon_ntp_second(struct tsmon_dev *d, s64 secs, u64 mono, u64 real)
 	}
 }
 
+/*
+ * second_overflow() runs while the timekeeper accumulates: its second is
+ * past the one the timekeeping hook saw last (by many after a long idle
+ * with the tick stopped) and never ahead of now.
+ */
+static bool tsmon_ntp_second_ok(struct tsmon_dev *d, s64 secs)
+{
+	s64 last = (s64)READ_ONCE(d->tk_xtime_sec);
+	s64 now = (s64)ktime_get_mono_fast_ns() +
+		  (s64)READ_ONCE(d->health->offs_real_ns);
+
+	return secs >= last - TSMON_NTP_SLACK_S &&
+	       secs <= div_s64(now, NSEC_PER_SEC) + TSMON_NTP_SLACK_S;
+}
+
 static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev, second_kp);
-	s64 secs = (s64)regs_get_kernel_argument(regs, 0);
+	unsigned long tkid = tsmon_ntp_so_tkid(regs);
+	s64 secs = tsmon_ntp_so_secs(regs);
 	unsigned long flags;
+
+	if (tsmon_ntp_off(d))
+		return 0;
+	if (tkid != TSMON_TKID_CORE) {
+		if (tkid >= TSMON_TKID_LIMIT)
+			tsmon_ntp_refuse(d, "second_overflow",
+					 "timekeeper id out of range", tkid);
+		return 0;
+	}
+	/* Written by the timekeeping hook under the same timekeeper lock. */
+	if (d->tk_have_prev && !tsmon_ntp_second_ok(d, secs)) {
+		tsmon_ntp_refuse(d, "second_overflow",
+				 "second not the timekeeper's", secs);
+		return 0;
+	}
 
 	/* Tick context, under the timekeeper lock: fast accessors only. */
 	flags = tsmon_lock(d);
@@ -276,7 +425,17 @@ static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev, clear_kp);
+	unsigned long tkid = tsmon_ntp_clear_tkid(regs);
 	unsigned long flags;
+
+	if (tsmon_ntp_off(d))
+		return 0;
+	if (tkid != TSMON_TKID_CORE) {
+		if (tkid >= TSMON_TKID_LIMIT)
+			tsmon_ntp_refuse(d, "ntp_clear",
+					 "timekeeper id out of range", tkid);
+		return 0;
+	}
 
 	/*
 	 * Always inside timekeeping_update(), before the timekeeping hook
@@ -284,10 +443,12 @@ static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 	 * the step or clocksource change that caused them.
 	 */
 	flags = tsmon_lock(d);
-	d->ntp_next_leap = TIME64_MAX;
-	d->ntp_maxerror_us = NTP_PHASE_LIMIT;
-	d->ntp_esterror_us = NTP_PHASE_LIMIT;
-	d->ntp_cleared = true;
+	if (!tsmon_ntp_off(d)) {
+		d->ntp_next_leap = TIME64_MAX;
+		d->ntp_maxerror_us = NTP_PHASE_LIMIT;
+		d->ntp_esterror_us = NTP_PHASE_LIMIT;
+		d->ntp_cleared = true;
+	}
 	tsmon_unlock(d, flags);
 	return 0;
 }
@@ -307,7 +468,7 @@ void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real)
 	lockdep_assert_held(&d->lock);
 
 	d->ntp_cleared = false;
-	if (!d->ntp_seen)
+	if (!d->ntp_seen || tsmon_ntp_off(d))
 		return;
 	tsmon_ntp_status_to(d, d->ntp_status | STA_UNSYNC, mono, real);
 	if (d->ntp_state == TIME_DEL)
@@ -341,10 +502,29 @@ static void tsmon_sync_interval(struct tsmon_dev *d, u64 interval)
 	h->sync_interval_ns = longest;
 }
 
-static void tsmon_adjtimex_seen(struct tsmon_dev *d,
-				const struct tsmon_adj_ctx *ctx, int ret)
+/*
+ * txc->time is the REALTIME the call read just before it took the
+ * timekeeper lock (a pending leap moves it by one). From 6.17 an
+ * ADJ_SETOFFSET steps the clock after that read, and a step by another
+ * task can fall between the two: such calls are not held to it.
+ */
+static bool tsmon_ntp_time_ok(struct tsmon_dev *d, unsigned int modes,
+			      const struct __kernel_timex *txc, u64 mono,
+			      s64 sec)
 {
-	const struct __kernel_timex *txc = ctx->txc;
+	if (modes & ADJ_SETOFFSET)
+		return true;
+	if (d->tk_shift_mono &&
+	    (s64)(mono - d->tk_shift_mono) < TSMON_NTP_SLACK_S * NSEC_PER_SEC)
+		return true;
+	return txc->time.tv_sec >= sec - TSMON_NTP_SLACK_S &&
+	       txc->time.tv_sec <= sec + TSMON_NTP_SLACK_S;
+}
+
+static void tsmon_adjtimex_seen(struct tsmon_dev *d,
+				const struct tsmon_adj_ctx *ctx,
+				const struct __kernel_timex *txc, int ret)
+{
 	u64 mono = ktime_get_mono_fast_ns();
 	u32 status = (u32)txc->status;
 	struct tsmon_health *h = d->health;
@@ -361,13 +541,20 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	 * Such a call is not seen, as if it came before the load; the next
 	 * one is the baseline.
 	 */
-	if (!d->tk_have_prev) {
+	if (!d->tk_have_prev || tsmon_ntp_off(d)) {
 		tsmon_unlock(d, flags);
 		return;
 	}
-	tsmon_health_begin(d);
 	real = tsmon_real_of(d, mono);
 	sec = div_u64(real, NSEC_PER_SEC);
+	if (!tsmon_ntp_time_ok(d, ctx->modes, txc, mono, sec)) {
+		tsmon_unlock(d, flags);
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "txc->time.tv_sec not tsmon's REALTIME second",
+				 txc->time.tv_sec);
+		return;
+	}
+	tsmon_health_begin(d);
 	first = !d->ntp_seen;
 	prev = d->ntp_status;
 
@@ -444,13 +631,31 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	tsmon_unlock(d, flags);
 }
 
+/* A nonzero return skips the return handler of this call. */
 static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
+	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri),
+					   struct tsmon_dev, adjtimex_krp);
 	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
+	unsigned long tkid = tsmon_ntp_adj_tkid(regs);
 
-	ctx->txc = (struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
-	ctx->modes = ctx->txc->modes;
+	if (tsmon_ntp_off(d))
+		return 1;
+	if (tkid != TSMON_TKID_CORE) {
+		if (tkid >= TSMON_TKID_LIMIT)
+			tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+					 "timekeeper id out of range", tkid);
+		return 1;
+	}
+	ctx->txc = tsmon_ntp_adj_txc(regs);
+	if (copy_from_kernel_nofault(&ctx->modes, &ctx->txc->modes,
+				     sizeof(ctx->modes))) {
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "struct __kernel_timex pointer not readable",
+				 (s64)(unsigned long)ctx->txc);
+		return 1;
+	}
 	return 0;
 }
 
@@ -471,28 +676,65 @@ static int tsmon_step_mark_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* do_adjtimex() applies ADJ_SETOFFSET before __do_adjtimex() runs. */
+/* do_adjtimex() applies ADJ_SETOFFSET before the NTP function runs. */
 static int tsmon_setoffset_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
-	const struct __kernel_timex *txc =
-		(const struct __kernel_timex *)regs_get_kernel_argument(regs, 0);
+	const struct __kernel_timex *txc = (const struct __kernel_timex *)
+		regs_get_kernel_argument(regs, TSMON_ARG_DOADJ_TXC);
+	struct tsmon_dev *d = &tsmon;
+	unsigned int modes;
 
-	if (txc->modes & ADJ_SETOFFSET)
-		tsmon_mark_step(&tsmon, TSMON_STEP_SETOFFSET);
+	if (tsmon_ntp_off(d))
+		return 1;
+	if (copy_from_kernel_nofault(&modes, &txc->modes, sizeof(modes))) {
+		tsmon_ntp_refuse(d, "do_adjtimex",
+				 "struct __kernel_timex pointer not readable",
+				 (s64)(unsigned long)txc);
+		return 1;
+	}
+	if (modes & ADJ_SETOFFSET)
+		tsmon_mark_step(d, TSMON_STEP_SETOFFSET);
 	return 0;
 }
 
 static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
-					   adjtimex_krp);
+	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri),
+					   struct tsmon_dev, adjtimex_krp);
 	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
 	int ret = (int)regs_return_value(regs);
+	struct __kernel_timex tx;
+
+	if (tsmon_ntp_off(d))
+		return 0;
+	if (copy_from_kernel_nofault(&tx, ctx->txc, sizeof(tx))) {
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "struct __kernel_timex not readable on return",
+				 (s64)(unsigned long)ctx->txc);
+		return 0;
+	}
+	/* Constants the kernel has just written: a misplaced struct fails. */
+	if (tx.precision != 1) {
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "txc->precision is not 1", tx.precision);
+		return 0;
+	}
+	if (tx.tolerance != MAXFREQ_SCALED / PPM_SCALE) {
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "txc->tolerance is not MAXFREQ_SCALED / PPM_SCALE",
+				 tx.tolerance);
+		return 0;
+	}
+	if (ret < TIME_OK || ret > TIME_ERROR) {
+		tsmon_ntp_refuse(d, TSMON_NTP_ADJTIMEX_SYM,
+				 "return value is not a time_state", ret);
+		return 0;
+	}
 
 	atomic64_inc(&d->adjtimex_calls);
-	tsmon_adjtimex_seen(d, ctx, ret);
+	tsmon_adjtimex_seen(d, ctx, &tx, ret);
 	return 0;
 }
 
@@ -560,13 +802,13 @@ void tsmon_probes_attach(struct tsmon_dev *d)
 	if (tsmon_step_krp(&d->setoffset_krp, "do_adjtimex", tsmon_setoffset_entry))
 		goto err_setoffset;
 
-	d->adjtimex_krp.kp.symbol_name = "__do_adjtimex";
+	d->adjtimex_krp.kp.symbol_name = TSMON_NTP_ADJTIMEX_SYM;
 	d->adjtimex_krp.entry_handler = tsmon_adjtimex_entry;
 	d->adjtimex_krp.handler = tsmon_adjtimex_ret;
 	d->adjtimex_krp.data_size = sizeof(struct tsmon_adj_ctx);
 	ret = register_kretprobe(&d->adjtimex_krp);
 	if (ret) {
-		pr_warn("cannot probe __do_adjtimex (%d)\n", ret);
+		pr_warn("cannot probe %s (%d)\n", TSMON_NTP_ADJTIMEX_SYM, ret);
 		goto err_adjtimex;
 	}
 	d->hooks |= TSMON_HOOK_ADJTIMEX;

@@ -45,7 +45,7 @@
 
 static int tsmon_set_threshold(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 0, TSMON_PHC_THRESHOLD_MAX);
+	return tsmon_param_set_uint_minmax(val, kp, 0, TSMON_PHC_THRESHOLD_MAX);
 }
 
 static const struct kernel_param_ops tsmon_threshold_ops = {
@@ -55,7 +55,7 @@ static const struct kernel_param_ops tsmon_threshold_ops = {
 
 static int tsmon_set_interval(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 0, TSMON_PHC_INTERVAL_MAX);
+	return tsmon_param_set_uint_minmax(val, kp, 0, TSMON_PHC_INTERVAL_MAX);
 }
 
 static const struct kernel_param_ops tsmon_interval_ops = {
@@ -260,7 +260,7 @@ static int tsmon_phc_settime_entry(struct kretprobe_instance *ri,
 static int tsmon_phc_settime_ret(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
+	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri), struct tsmon_dev,
 					   phc_settime_krp);
 	struct tsmon_phc_set_ctx *ctx = (void *)ri->data;
 
@@ -290,7 +290,7 @@ static int tsmon_phc_adjtime_entry(struct kretprobe_instance *ri,
 static int tsmon_phc_adjtime_ret(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
+	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri), struct tsmon_dev,
 					   phc_adjtime_krp);
 	struct tsmon_phc_adj_ctx *c = (void *)ri->data;
 	bool nano = c->modes & ADJ_NANO;
@@ -362,7 +362,7 @@ static int tsmon_phc_register_entry(struct kretprobe_instance *ri,
 static int tsmon_phc_register_ret(struct kretprobe_instance *ri,
 				  struct pt_regs *regs)
 {
-	struct tsmon_dev *d = container_of(get_kretprobe(ri), struct tsmon_dev,
+	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri), struct tsmon_dev,
 					   phc_register_krp);
 	struct ptp_clock_info *info = *(struct ptp_clock_info **)ri->data;
 	struct ptp_clock *ptp = (void *)regs_return_value(regs);

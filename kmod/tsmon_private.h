@@ -61,6 +61,9 @@ struct tsmon_tk_snap {
  * @hooks:        TSMON_HOOK_* bits of attached hooks
  * @tk_prev:      timekeeper state at the previous callback
  * @tk_have_prev: @tk_prev holds the registration baseline or later
+ * @tk_xtime_sec: the timekeeper's REALTIME second at the last callback
+ * @tk_shift_mono: CLOCK_MONOTONIC when offs_real last moved (step, leap,
+ *                resume)
  * @ntp_status:   the kernel's time_status: STA_* bits seen at the last
  *                adjtimex call, plus STA_UNSYNC set by ntp_clear()
  * @ntp_seen:     @ntp_status is valid (an adjtimex call was seen)
@@ -77,6 +80,13 @@ struct tsmon_tk_snap {
  * @ins_leap_real_ns: REALTIME at which the pending insertion happens
  * @del_armed:    a leap_armed record announced a deletion still pending
  * @del_leap_real_ns: REALTIME at which that deletion happens
+ * @ntp_refused:  nonzero once a probe of the NTP group read something the
+ *                compat layer did not promise; the group is then a no-op
+ * @ntp_refuse_probe: the probe that found it, for the report
+ * @ntp_refuse_what: what did not match
+ * @ntp_refuse_got: the value read
+ * @ntp_report:   0, then 1 when a refusal awaits its report, 2 once scheduled
+ * @ntp_report_work: prints the refusal from process context
  * @step_task:    task that entered a clock-stepping function last
  * @step_reason:  enum tsmon_step_reason for @step_task
  * @tk_calls:     timekeeping hook invocations
@@ -112,6 +122,8 @@ struct tsmon_dev {
 
 	struct tsmon_tk_snap tk_prev;
 	bool tk_have_prev;
+	u64 tk_xtime_sec;
+	u64 tk_shift_mono;
 
 	u32 ntp_status;
 	bool ntp_seen;
@@ -128,6 +140,13 @@ struct tsmon_dev {
 	u64 ins_leap_real_ns;
 	bool del_armed;
 	u64 del_leap_real_ns;
+
+	atomic_t ntp_refused;
+	const char *ntp_refuse_probe;
+	const char *ntp_refuse_what;
+	s64 ntp_refuse_got;
+	atomic_t ntp_report;
+	struct work_struct ntp_report_work;
 
 	struct task_struct *step_task;
 	u32 step_reason;
@@ -180,6 +199,10 @@ int tsmon_tk_attach(struct tsmon_dev *d);
 void tsmon_tk_detach(struct tsmon_dev *d);
 
 /* tsmon_ntp.c */
+void tsmon_ntp_init(struct tsmon_dev *d);
+void tsmon_ntp_report_kick(struct tsmon_dev *d);
+void tsmon_ntp_report_flush(struct tsmon_dev *d);
+u32 tsmon_hooks_visible(struct tsmon_dev *d);
 void tsmon_probes_attach(struct tsmon_dev *d);
 void tsmon_probes_detach(struct tsmon_dev *d);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);

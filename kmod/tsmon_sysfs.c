@@ -97,11 +97,14 @@ static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
 	u32 hooks = READ_ONCE(tsmon.hooks);
+	u32 visible = tsmon_hooks_visible(&tsmon);
 
+	/* "refused": attached, but reading what the compat layer did not expect. */
 	return sysfs_emit(buf,
 			  "timekeeper %s\nadjtimex %s\nsettime %s\nphc_adj %s\nphc_event %s\nphc_life %s\n",
 			  hooks & TSMON_HOOK_TIMEKEEPER ? "active" : "inactive",
-			  hooks & TSMON_HOOK_ADJTIMEX ? "active" : "inactive",
+			  visible & TSMON_HOOK_ADJTIMEX ? "active" :
+			  hooks & TSMON_HOOK_ADJTIMEX ? "refused" : "inactive",
 			  hooks & TSMON_HOOK_SETTIME ? "active" : "inactive",
 			  hooks & TSMON_HOOK_PHC_ADJ ? "active" : "inactive",
 			  hooks & TSMON_HOOK_PHC_EVENT ? "active" : "inactive",

@@ -141,6 +141,8 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 	u64 mono, real;
 
 	tsmon_tk_now(now, &mono, &real);
+	if (d_real)
+		d->tk_shift_mono = mono;
 
 	if (d_boot) {
 		tsmon_rec_init(&rec, TSMON_EVENT_RESUME, mono, real);
@@ -216,6 +218,8 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	WRITE_ONCE(d->tk_calls, d->tk_calls + 1);
 	if (was_set)
 		WRITE_ONCE(d->tk_was_set, d->tk_was_set + 1);
+	/* What second_overflow() must continue from (tsmon_ntp.c checks it). */
+	WRITE_ONCE(d->tk_xtime_sec, tk->xtime_sec);
 
 	tsmon_tk_read(tk, &now);
 

@@ -61,9 +61,12 @@
 /* From 6.5 the PTP core bounds ADJ_OFFSET by getmaxphase before adjphase. */
 #define TESTPHC_HAVE_GETMAXPHASE	\
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
-/* PTP_CLOCK_EXTOFF: in 6.12, not in 6.1 (the two kernels tsmon supports). */
+/* PTP_CLOCK_EXTOFF: from 6.12. */
 #define TESTPHC_HAVE_EXTOFF	\
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
+/* IRQ_WORK_INIT_HARD() is 5.11; before, the flag is set by hand. */
+#define TESTPHC_HAVE_IRQ_WORK_HARD	\
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0))
 
 static unsigned int count = 1;
 module_param(count, uint, 0444);
@@ -360,7 +363,12 @@ static int testphc_register(struct testphc *tp, unsigned int i)
 		strscpy(tp->info.name, TESTPHC_NAME, sizeof(tp->info.name));
 	spin_lock_init(&tp->lock);
 	mutex_init(&tp->event_lock);
+#if TESTPHC_HAVE_IRQ_WORK_HARD
 	tp->event_work = IRQ_WORK_INIT_HARD(testphc_event_irq);
+#else
+	init_irq_work(&tp->event_work, testphc_event_irq);
+	atomic_set(&tp->event_work.flags, IRQ_WORK_HARD_IRQ);
+#endif
 	/* Start near the system time, as NIC drivers do. */
 	tp->anchor_raw = ktime_get_raw_ns();
 	tp->anchor_ns = ktime_get_real_ns();
