@@ -217,6 +217,30 @@ out:
 	return err;
 }
 
+/*
+ * The genl core refuses nonzero reserved header bytes and request flags it
+ * gives no meaning to only from 6.1 (resv_start_op); tsmon does the same
+ * itself so that every kernel answers alike. Redundant from 6.1 on.
+ */
+static int tsmon_nl_header_check(const struct nlmsghdr *nlh,
+				 struct netlink_ext_ack *extack)
+{
+	const struct genlmsghdr *g = nlmsg_data(nlh);
+	u16 flags = nlh->nlmsg_flags;
+
+	if (g->reserved) {
+		NL_SET_ERR_MSG(extack, "nonzero reserved bytes in the genl header");
+		return -EINVAL;
+	}
+	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
+		flags &= ~NLM_F_DUMP;
+	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO)) {
+		NL_SET_ERR_MSG(extack, "nlmsg_flags holds bits a request cannot use");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int tsmon_nl_reply_status(struct genl_info *info)
 {
 	struct sk_buff *skb;
@@ -244,13 +268,21 @@ err_put:
 
 static int tsmon_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 {
+	int err = tsmon_nl_header_check(info->nlhdr, info->extack);
+
+	if (err)
+		return err;
 	return tsmon_nl_reply_status(info);
 }
 
 static int tsmon_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **tb = info->attrs;
+	int err;
 
+	err = tsmon_nl_header_check(info->nlhdr, info->extack);
+	if (err)
+		return err;
 	if (!netlink_capable(skb, CAP_NET_ADMIN) &&
 	    !netlink_capable(skb, CAP_SYS_TIME)) {
 		NL_SET_ERR_MSG(info->extack,
@@ -290,6 +322,9 @@ static int tsmon_nl_dump_events(struct sk_buff *skb, struct netlink_callback *cb
 	if (!next) {
 		struct nlattr *tb[TSMON_A_MAX + 1];
 
+		err = tsmon_nl_header_check(cb->nlh, cb->extack);
+		if (err)
+			return err;
 		err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, TSMON_A_MAX,
 				  tsmon_nl_policy, cb->extack);
 		if (err)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# guard.sh - tsmon refuses a kernel outside 6.1..6.12 early, with one message.
+# guard.sh - tsmon refuses a kernel outside its tested range (5.10..7.3)
+# early, with one message, unless TSMON_UNTESTED_KERNEL=1 asks for it.
 #
 # Run by `make compatcheck` on the host (no guest, no root); takes seconds.
 #
@@ -9,16 +10,21 @@
 #     of the module names LINUX_VERSION_CODE, KERNEL_VERSION or
 #     <linux/version.h>.
 #  2. The header's own #error: kmod/tsmon_compat.h is preprocessed against
-#     a <linux/version.h> for kernels on both sides of each bound; outside
-#     the range it stops with its one message, inside it passes.
+#     a <linux/version.h> for kernels on both sides of each bound (its other
+#     includes are empty stand-ins); outside the range it stops with its
+#     one message, inside it passes, and -DTSMON_UNTESTED_KERNEL lets an
+#     outside version through.
 #  3. The Kbuild guard: fake kernel build trees that are the installed 6.12
 #     headers with only the version changed (the top Makefile's VERSION and
 #     PATCHLEVEL, include/generated/uapi/linux/version.h) - the rest is a
-#     symlink farm - for 5.15, 6.0 and 6.13. Building the module against
-#     each must fail, print the guard's message once, and compile nothing:
-#     no compiler diagnostic, no object file. A control tree built the same
-#     way but left at 6.12 preprocesses a module source cleanly, so the
-#     failures come from the version and not from the fake trees.
+#     symlink farm - for 5.4, 5.9 and 7.4. Building the module against
+#     each must fail, print the guard's message once (naming the tested
+#     range and TSMON_UNTESTED_KERNEL=1), and compile nothing: no compiler
+#     diagnostic, no object file. Control trees built the same way but at
+#     5.10, 6.12 and 7.3 preprocess a module source cleanly, so the failures
+#     come from the version and not from the fake trees; so does the 7.4
+#     tree with TSMON_UNTESTED_KERNEL=1, on the command line and from the
+#     environment (the way DKMS passes it).
 #
 # Output is TAP; exit status 0 when every test passed, 1 otherwise.
 
@@ -27,12 +33,12 @@ set -u
 cd "$(dirname "$(realpath "$0")")/../.." || exit 1
 repo=$PWD
 
-# shellcheck source=SCRIPTDIR/../../kernels.conf
-. ./kernels.conf
-kver=$TSMON_KVER_6_12
+# kernels.conf is KEY=VALUE lines, some with spaces: read, not sourced.
+kver=$(sed -n 's/^TSMON_KVER_6_12=//p' kernels.conf)
 hdrs=/usr/src/linux-headers-$kver
 work=$repo/build/compat
-msg='tsmon supports Linux 6.1 to 6.12'
+msg='tsmon is tested on Linux 5.10 to 7.3'
+escape='set TSMON_UNTESTED_KERNEL=1'
 # A compiler diagnostic: file:line:col: [fatal] error|warning:
 cc_diag='^[^ :]+:[0-9]+:[0-9]+: (fatal )?(error|warning):'
 
@@ -153,7 +159,7 @@ command -v "${CC:-gcc}" > /dev/null || skip_all "no C compiler"
 
 mkdir -p "$work" || exit 1
 log=$work/log
-echo "1..9"
+echo "1..13"
 
 # 1. Version tests only in the compat header.
 others=$(grep -rlE 'LINUX_VERSION_CODE|KERNEL_VERSION|linux/version\.h' kmod/ Kbuild |
@@ -164,23 +170,27 @@ grep -q 'LINUX_VERSION_CODE' kmod/tsmon_compat.h
 check $? "kmod/tsmon_compat.h tests LINUX_VERSION_CODE"
 
 # 2. The header's #error on both sides of both bounds. Only the version
-#    test matters here, so <linux/mm.h> is an empty stand-in.
+#    test matters here, so every other header it includes is an empty
+#    stand-in.
 stub=$work/stub
 rm -rf "$stub"
 mkdir -p "$stub/linux"
-: > "$stub/linux/mm.h"
+for h in $(sed -n 's/^#include <\(linux\/[a-z_]*\.h\)>$/\1/p' kmod/tsmon_compat.h); do
+	: > "$stub/$h"
+done
 hdr_fail=""
 hdr_pass=""
-for v in 5.15.0:fail 6.0.255:fail 6.1.0:pass 6.12.300:pass 6.13.0:fail 7.0.0:fail; do
-	IFS=.: read -r a b c want <<< "$v"
+for v in 5.4.0:fail 5.9.255:fail 5.10.0:pass 6.12.300:pass 7.3.0:pass 7.3.300:pass \
+	 7.4.0:fail 8.0.0:fail 7.4.0:pass:untested 5.4.0:pass:untested; do
+	IFS=.: read -r a b c want untested <<< "$v"
 	version_h "$a" "$b" "$c" > "$stub/linux/version.h"
 	status=0
-	"${CC:-gcc}" -E -P -nostdinc -I"$stub" -o /dev/null kmod/tsmon_compat.h \
-		> "$log" 2>&1 || status=$?
+	"${CC:-gcc}" -E -P -nostdinc -I"$stub" ${untested:+-DTSMON_UNTESTED_KERNEL} \
+		-o /dev/null kmod/tsmon_compat.h > "$log" 2>&1 || status=$?
 	errors=$(grep -cE "$cc_diag" "$log")
 	if [[ $want == fail ]]; then
 		# One diagnostic, the #error itself.
-		if ((status != 0 && errors == 1)) && grep -q "#error \"$msg" "$log"; then
+		if ((status != 0 && errors == 1)) && grep -q "#error \"$msg.*$escape" "$log"; then
 			hdr_fail+=" $a.$b"
 		else
 			hdr_fail+=" $a.$b(MISSED:status=$status,errors=$errors)"
@@ -188,37 +198,53 @@ for v in 5.15.0:fail 6.0.255:fail 6.1.0:pass 6.12.300:pass 6.13.0:fail 7.0.0:fai
 		fi
 	else
 		if ((status == 0 && errors == 0)); then
-			hdr_pass+=" $a.$b"
+			hdr_pass+=" $a.$b${untested:+(untested)}"
 		else
-			hdr_pass+=" $a.$b(REFUSED)"
+			hdr_pass+=" $a.$b${untested:+(untested)}(REFUSED)"
 			cp "$log" "$work/header-$a.$b.log"
 		fi
 	fi
 done
-[[ $hdr_fail != *\(* ]]
+[[ $hdr_fail != *MISSED* ]]
 check $? "compat header #error refuses:$hdr_fail"
-[[ $hdr_pass != *\(* ]]
+[[ $hdr_pass != *REFUSED* ]]
 check $? "compat header accepts:$hdr_pass"
 
 # 3. The Kbuild guard against fake trees.
 mod=$work/module
 module_tree "$mod" || exit 1
 
-control=$(fake_tree 6 12) || { echo "Bail out! cannot build a fake kernel tree"; exit 1; }
-status=0
-make -C "$control" M="$mod" kmod/tsmon_main.i > "$log" 2>&1 || status=$?
-((status == 0)) && [[ -s $mod/kmod/tsmon_main.i ]] && ! grep -q "$msg" "$log"
-check $? "control: a fake tree left at 6.12 preprocesses kmod/tsmon_main.c" "$log"
-rm -f "$mod/kmod/tsmon_main.i" "$mod"/kmod/.tsmon_main.i.cmd
+# control VERSION DESCRIPTION [MAKE ARGS...]: the fake tree for VERSION
+# preprocesses a module source without the guard's message.
+control() {
+	local v=$1 desc=$2 tree status=0
 
-for v in 5.15 6.0 6.13; do
+	shift 2
+	tree=$(fake_tree "${v%.*}" "${v#*.}") ||
+		{ echo "Bail out! cannot build a fake kernel tree"; exit 1; }
+	make -C "$tree" M="$mod" "$@" kmod/tsmon_main.i > "$log" 2>&1 || status=$?
+	((status == 0)) && [[ -s $mod/kmod/tsmon_main.i ]] && ! grep -q "$msg" "$log"
+	check $? "control: $desc preprocesses kmod/tsmon_main.c" "$log"
+	rm -f "$mod/kmod/tsmon_main.i" "$mod"/kmod/.tsmon_main.i.cmd
+}
+
+control 5.10 "a fake tree at 5.10 (oldest tested)"
+control 6.12 "a fake tree left at 6.12"
+control 7.3 "a fake tree at 7.3 (newest tested)"
+control 7.4 "a fake 7.4 tree with TSMON_UNTESTED_KERNEL=1 on make's command line" \
+	TSMON_UNTESTED_KERNEL=1
+export TSMON_UNTESTED_KERNEL=1
+control 7.4 "a fake 7.4 tree with TSMON_UNTESTED_KERNEL=1 in the environment"
+unset TSMON_UNTESTED_KERNEL
+
+for v in 5.4 5.9 7.4; do
 	tree=$(fake_tree "${v%.*}" "${v#*.}") ||
 		{ echo "Bail out! cannot build a fake kernel tree"; exit 1; }
 	start=$EPOCHREALTIME
 	status=0
 	make -C "$tree" M="$mod" modules > "$log" 2>&1 || status=$?
 	ms=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
-	nmsg=$(grep -c "$msg, not $v" "$log")
+	nmsg=$(grep -c "$msg, not $v.*$escape" "$log")
 	ndiag=$(grep -cE "$cc_diag" "$log")
 	nobj=$(find "$mod" -name '*.o' -o -name '*.ko' | wc -l)
 	((status != 0 && nmsg == 1 && ndiag == 0 && nobj == 0))
@@ -226,11 +252,11 @@ for v in 5.15 6.0 6.13; do
 	echo "#   $(grep -m1 "$msg" "$log")"
 done
 
-# A clean against an unsupported kernel still works (DKMS cleans first).
+# A clean against an untested kernel still works (DKMS cleans first).
 status=0
-make -C "$work/linux-6.13/build" M="$mod" clean > "$log" 2>&1 || status=$?
+make -C "$work/linux-7.4/build" M="$mod" clean > "$log" 2>&1 || status=$?
 ((status == 0))
-check $? "Linux 6.13: make clean is not refused" "$log"
+check $? "Linux 7.4: make clean is not refused" "$log"
 
 rm -rf "$work"/linux-* "$stub"
 if ((failed)); then

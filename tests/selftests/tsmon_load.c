@@ -6,8 +6,11 @@
  * bad parameters, checks the node and the region header, that a mapping or
  * an open file pins the module, that unloading removes the node and that a
  * reload is a new instance. An unprivileged process must be able to map
- * the region and read the health block. Leaves the module loaded with its
- * default parameters, as the suite expects.
+ * the region and read the health block. Every kernel of the matrix
+ * (kernels.conf) must attach every hook with the default parameters, and
+ * the NTP group must accept what its probes read once they have run (a
+ * group refused by the module's run-time checks fails here). Leaves the
+ * module loaded with its default parameters, as the suite expects.
  */
 #include <grp.h>
 #include <sys/mman.h>
@@ -18,6 +21,20 @@
 
 #define NOBODY		65534
 #define MISC_MAJOR	10
+#define HOOKS_FILE	"/sys/class/misc/tsmon/stats/hooks"
+
+/* Every hook of a default load, as health.hooks and stats/hooks name it. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} all_hooks[] = {
+	{ TSMON_HOOK_TIMEKEEPER,	"timekeeper" },
+	{ TSMON_HOOK_ADJTIMEX,		"adjtimex" },
+	{ TSMON_HOOK_SETTIME,		"settime" },
+	{ TSMON_HOOK_PHC_ADJ,		"phc_adj" },
+	{ TSMON_HOOK_PHC_EVENT,		"phc_event" },
+	{ TSMON_HOOK_PHC_LIFE,		"phc_life" },
+};
 
 static const char *const bad_params[] = {
 	"ring_entries=100",		/* not a power of two */
@@ -260,6 +277,83 @@ static bool case_health_baseline(void)
 	return ok;
 }
 
+/* Each hook in health.hooks and "NAME active" in stats/hooks. */
+static bool hooks_all_active(const char *when)
+{
+	char line[64], want[64];
+	struct tsmon_health h;
+	struct tsmon *t;
+	bool ok = true;
+	size_t i;
+	FILE *f;
+
+	if (tsmon_open(NULL, &t))
+		return false;
+	ok = read_health(t, &h);
+	tsmon_close(t);
+	if (!ok)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(all_hooks); i++) {
+		if (!(h.hooks & all_hooks[i].bit)) {
+			ksft_print_msg("%s: hook %s missing from health.hooks 0x%x\n",
+				       when, all_hooks[i].name, h.hooks);
+			ok = false;
+		}
+	}
+
+	f = fopen(HOOKS_FILE, "re");
+	if (!f) {
+		ksft_print_msg("%s: %s: %s\n", when, HOOKS_FILE, strerror(errno));
+		return false;
+	}
+	for (i = 0; i < ARRAY_SIZE(all_hooks); i++) {
+		snprintf(want, sizeof(want), "%s active\n", all_hooks[i].name);
+		line[0] = '\0';
+		if (!fgets(line, sizeof(line), f) || strcmp(line, want)) {
+			ksft_print_msg("%s: %s line %zu: '%.*s', want '%s active'\n",
+				       when, HOOKS_FILE, i + 1,
+				       (int)strcspn(line, "\n"), line,
+				       all_hooks[i].name);
+			ok = false;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+/*
+ * A default load attaches every hook, and the NTP probes still hold once
+ * they have read real calls: an adjtimex(2) read and a few seconds of
+ * second_overflow(). A refused group leaves health.hooks.
+ */
+static bool case_all_hooks(void)
+{
+	struct tsmon_health h;
+	struct timex tx;
+	struct tsmon *t;
+	bool ok;
+
+	ok = hooks_all_active("at load");
+	memset(&tx, 0, sizeof(tx));
+	if (adjtimex(&tx) < 0) {
+		ksft_print_msg("adjtimex: %s\n", strerror(errno));
+		return false;
+	}
+	sleep_ms(2500);
+	ok &= hooks_all_active("after adjtimex and 2.5 s");
+
+	if (tsmon_open(NULL, &t) || !read_health(t, &h))
+		return false;
+	tsmon_close(t);
+	if (h.ntp_state == TSMON_NTP_STATE_UNKNOWN || !h.ntp_captures) {
+		ksft_print_msg("NTP state unknown after an adjtimex call (captures %llu)\n",
+			       (unsigned long long)h.ntp_captures);
+		ok = false;
+	}
+	return ok;
+}
+
 static bool case_bad_param(const char *params)
 {
 	int err;
@@ -475,7 +569,7 @@ int main(void)
 {
 	size_t i;
 
-	selftest_start(9 + ARRAY_SIZE(bad_params));
+	selftest_start(10 + ARRAY_SIZE(bad_params));
 	if (!module_ko())
 		ksft_exit_fail_msg("TSMON_KO is not set\n");
 
@@ -488,6 +582,8 @@ int main(void)
 			 "header valid with ring_entries=4096 by default\n");
 	ksft_test_result(case_health_baseline(),
 			 "health block matches the kernel at load\n");
+	ksft_test_result(case_all_hooks(),
+			 "every hook attached, NTP probes not refused\n");
 	for (i = 0; i < ARRAY_SIZE(bad_params); i++)
 		ksft_test_result(case_bad_param(bad_params[i]),
 				 "%s rejected with EINVAL, nothing loaded\n",
