@@ -144,7 +144,8 @@ installcheck: lib cli
 # A private DKMS tree under build/: dkms add, build and install for every
 # kernel of the matrix, each by the DKMS of its own Debian release (in its
 # build root for a kernel of another release), then check what it built
-# (the version, each kernel's vermagic, a warning-free build log).
+# (the version, each kernel's vermagic, a warning-free build log). DKMS 3
+# looks for the headers under the install tree: a link points it at them.
 DK		:= $(CURDIR)/$(B)/dkms
 
 dkmscheck:
@@ -154,6 +155,7 @@ dkmscheck:
 		k=$$($(MATRIX) get $$n kver); \
 		echo "== dkms: $$n ($$k)"; \
 		mkdir -p $(DK)/install/$$k; \
+		ln -sfn /lib/modules/$$k/build $(DK)/install/$$k/build; \
 		$(MATRIX) run $$n make --no-print-directory dkms-install KVER=$$k \
 			DKMS_SRCDIR=$(DK)/src/tsmon-$(VERSION) \
 			DKMS_ARGS="--dkmstree $(DK)/tree --sourcetree $(DK)/src --installtree $(DK)/install --no-depmod" \
