@@ -87,7 +87,7 @@ VMONCE		:=
 BENCH		:=
 
 .PHONY: all lib cli module modules testphc linuxptp deps deps-host unit clitest selftests bench-guest bench demo check \
-	kcheck vmcheck vmonce vmmatrix clean
+	kcheck vmcheck vm-selftests vm-events vmonce vmmatrix clean
 
 all: lib cli module
 
@@ -277,37 +277,43 @@ ONCE_KV		:= 6.12
 KV_KVER		= $(call kver_of,$(KV))
 KV_MODULES	= $(B)/kmod/$(KV_KVER)/tsmon.ko $(B)/testphc/$(KV_KVER)/tsmon_testphc.ko
 
+# timed TARGET...: make each TARGET, and note how long it took.
+timed		= set -e; mkdir -p $(B); for t in $(1); do s=$$(date +%s); \
+		  $(MAKE) $$t $(if $(KV),KV=$(KV)); \
+		  echo "   $$t $(KV): $$(( $$(date +%s) - s )) s" >> $(B)/check-times.txt; done
+
 vmcheck: selftests linuxptp
 	@[ -n "$(KV_KVER)" ] || { echo "vmcheck: KV=$(KV) is not a kernel of kernels.conf ($(KNAMES))"; exit 2; }
 	$(MAKE) --no-print-directory $(KV_MODULES)
-	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
-	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
-	@set -e; for t in $(if $(filter hooks,$(call ktests_of,$(KV))),$(VMCHECK_HOOKS),$(VMCHECK)); do \
-		$(MAKE) $$t KV=$(KV); done
+	@$(call timed,vm-selftests vm-events $(if $(filter hooks,$(call ktests_of,$(KV))),$(VMCHECK_HOOKS),$(VMCHECK)))
 
+vm-selftests:
+	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
+
+vm-events:
+	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
+
+vmonce: KV := $(ONCE_KV)
 vmonce: selftests
-	@set -e; for t in $(VMONCE); do $(MAKE) $$t KV=$(ONCE_KV); done
+	@$(call timed,$(VMONCE))
 
 # Every kernel of the matrix, each guest suite timed.
 vmmatrix:
 	@set -e; for k in $(KNAMES); do \
 		start=$$(date +%s); \
 		$(MAKE) vmcheck KV=$$k; \
-		echo "== vmcheck $$k: $$(( $$(date +%s) - start )) s" | tee -a $(B)/vmcheck-times.txt; \
+		echo "== vmcheck $$k: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt; \
 	done
 	@start=$$(date +%s); $(MAKE) vmonce; \
-		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/vmcheck-times.txt
+		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 
-check: deps
-	@mkdir -p $(B); rm -f $(B)/vmcheck-times.txt
-	$(MAKE) lib cli
-	$(MAKE) unit
-	$(MAKE) clitest
-	@set -e; for t in $(HOSTCHECK); do $(MAKE) $$t; done
-	$(MAKE) kcheck
-	$(MAKE) selftests
+# Each step of make check is timed into build/check-times.txt.
+check:
+	@mkdir -p $(B); rm -f $(B)/check-times.txt
+	@echo "make check: started $$(date -u +%FT%TZ)"
+	@$(call timed,deps lib cli unit clitest $(HOSTCHECK) kcheck selftests)
 	$(MAKE) vmmatrix
-	@cat $(B)/vmcheck-times.txt
+	@cat $(B)/check-times.txt
 	@echo "make check: all suites passed"
 
 demo: deps-host
