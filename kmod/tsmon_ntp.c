@@ -60,8 +60,9 @@
  *  - the struct __kernel_timex readable (copy_from_kernel_nofault(), never
  *    a plain dereference), and on return holding what the kernel has just
  *    written there: precision 1, tolerance MAXFREQ_SCALED / PPM_SCALE, a
- *    time_state return value, and time.tv_sec within TSMON_NTP_SLACK_S of
- *    tsmon's own REALTIME;
+ *    time_state return value, and time.tv_sec no more than
+ *    TSMON_NTP_SLACK_S ahead of tsmon's own REALTIME, nor TSMON_NTP_LAG_S
+ *    behind (the call reads it before taking the lock);
  *  - second_overflow()'s second no earlier than the timekeeper's second at
  *    the last timekeeping hook call and no later than now (both with the
  *    same slack: a leap moves it by one).
@@ -84,6 +85,8 @@
 #define TSMON_SECS_PER_DAY	86400
 /* Seconds a checked time may differ from tsmon's own REALTIME. */
 #define TSMON_NTP_SLACK_S	2
+/* ...or lag it when it was read before the task could be preempted. */
+#define TSMON_NTP_LAG_S		60
 /* What second_overflow() adds to time_maxerror every second, in us. */
 #define TSMON_MAXERROR_GROWTH_US	(MAXFREQ / NSEC_PER_USEC)
 
@@ -503,10 +506,11 @@ static void tsmon_sync_interval(struct tsmon_dev *d, u64 interval)
 }
 
 /*
- * txc->time is the REALTIME the call read just before it took the
- * timekeeper lock (a pending leap moves it by one). From 6.17 an
- * ADJ_SETOFFSET steps the clock after that read, and a step by another
- * task can fall between the two: such calls are not held to it.
+ * txc->time is the REALTIME the call read before it took the timekeeper
+ * lock (a pending leap moves it by one): never ahead of now, behind by as
+ * long as the task was preempted in between. From 6.17 an ADJ_SETOFFSET
+ * steps the clock after that read, and a step by another task can fall
+ * between the two: such calls are not held to it.
  */
 static bool tsmon_ntp_time_ok(struct tsmon_dev *d, unsigned int modes,
 			      const struct __kernel_timex *txc, u64 mono,
@@ -517,7 +521,7 @@ static bool tsmon_ntp_time_ok(struct tsmon_dev *d, unsigned int modes,
 	if (d->tk_shift_mono &&
 	    (s64)(mono - d->tk_shift_mono) < TSMON_NTP_SLACK_S * NSEC_PER_SEC)
 		return true;
-	return txc->time.tv_sec >= sec - TSMON_NTP_SLACK_S &&
+	return txc->time.tv_sec >= sec - TSMON_NTP_LAG_S &&
 	       txc->time.tv_sec <= sec + TSMON_NTP_SLACK_S;
 }
 
