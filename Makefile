@@ -290,8 +290,10 @@ vmcheck: selftests linuxptp
 vm-selftests:
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh
 
+# The CLI under valgrind: once, on ONCE_KV.
 vm-events:
-	tests/vm/run --kernel $(KV) -- tests/cli/events_guest.sh
+	tests/vm/run --kernel $(KV) -- env EVENTS_VALGRIND=$(if $(filter $(ONCE_KV),$(KV)),1,0) \
+		tests/cli/events_guest.sh
 
 vmonce: KV := $(ONCE_KV)
 vmonce: selftests
