@@ -202,11 +202,7 @@ kcheck: modules testphc
 	@set -e; for n in $(KNAMES); do for d in kmod testphc; do \
 		k=$$($(MATRIX) get $$n kver); \
 		echo "== sparse + W=1: $$d $$n ($$k)"; \
-		$(MATRIX) make $$n -s M=$(CURDIR)/$(B)/$$d/$$k \
-			W=1 C=2 modules > $(B)/$$d/$$k/sparse.log 2>&1 || \
-			{ cat $(B)/$$d/$$k/sparse.log; exit 1; }; \
-		if grep -E 'warning|error' $(B)/$$d/$$k/sparse.log; then \
-			echo "sparse/W=1 diagnostics for $$d $$k"; exit 1; fi; \
+		tests/matrix/kcheck.sh $$n $(CURDIR)/$(B)/$$d/$$k; \
 	done; done
 
 # ---------------------------------------------------------------- tests

@@ -154,8 +154,10 @@ enum tsmon_step_reason {
 
 /* tsmon_health.hooks: which observation points are attached. */
 #define TSMON_HOOK_TIMEKEEPER	(1U << 0)	/* pvclock gtod notifier */
-#define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* NTP state: __do_adjtimex,
-						 * second_overflow, ntp_clear */
+#define TSMON_HOOK_ADJTIMEX	(1U << 1)	/* NTP state: __do_adjtimex
+						 * (ntp_adjtimex from 6.17),
+						 * second_overflow, ntp_clear;
+						 * cleared if refused */
 #define TSMON_HOOK_SETTIME	(1U << 2)	/* kprobe on do_settimeofday64 */
 #define TSMON_HOOK_PHC_ADJ	(1U << 3)	/* PHC clock_settime/clock_adjtime */
 #define TSMON_HOOK_PHC_EVENT	(1U << 4)	/* ptp_clock_event(): extts, PPS */
