@@ -103,7 +103,16 @@ static inline int tsmon_param_set_uint_minmax(const char *val,
  * functions and are not the system clock's. Before 6.17 there is only the
  * core timekeeper, id 0.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0) && defined(TSMON_TEST_NAIVE_PORT)
+/*
+ * make plantcheck only: the pre-6.17 positions under the 6.17 name, the
+ * naive port's mistake. The run-time checks must refuse this group.
+ */
+#define TSMON_NTP_ADJTIMEX_SYM	"ntp_adjtimex"
+#define TSMON_NTP_HAS_TKID	0
+#define TSMON_ARG_ADJ_TXC	0
+#define TSMON_ARG_SO_SECS	0
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 #define TSMON_NTP_ADJTIMEX_SYM	"ntp_adjtimex"
 #define TSMON_NTP_HAS_TKID	1
 #define TSMON_ARG_ADJ_TKID	0
