@@ -53,13 +53,13 @@ offs0=$(health offs_real_ns) || bail "tsmon status --json"
 	>"$TMP/live.out" 2>"$TMP/live.err" &
 pid=$!
 wait_listening "$pid"
-verdict "live: the listener waits in poll" "$(cat "$TMP/live.err")"
+verdict "live: the listener waits in poll" "@$TMP/live.err"
 for d in 1 -2 1; do
 	"$CLOCKCTL" step-ns "$d" >/dev/null || bail "clockctl step-ns $d"
 done
 wait_exit "$pid" 15
 [[ $rc == 0 ]]
-verdict "live: --count 3 exits 0" "status $rc" "$(cat "$TMP/live.err")"
+verdict "live: --count 3 exits 0" "status $rc" "@$TMP/live.err"
 LIVE=$(cat "$TMP/live.out")
 export LIVE
 expect_py "live: the three steps, exact" '
@@ -133,7 +133,7 @@ for sig in INT TERM; do
 	kill -"$sig" "$pid"
 	wait_exit "$pid" 5
 	[[ $rc == 0 ]]
-	verdict "SIG$sig: exit 0" "status $rc" "$(cat "$TMP/sig.err")"
+	verdict "SIG$sig: exit 0" "status $rc" "@$TMP/sig.err"
 done
 
 # ---------------------------------------------------------------- no device
@@ -148,9 +148,9 @@ unshare -m sh -c "mount -t tmpfs none /dev &&
 rc=$?
 [[ $rc == 0 ]]
 verdict "without /dev and root: events exits 0" "status $rc" \
-	"$(cat "$TMP/nodev.err")"
+	"@$TMP/nodev.err"
 [[ -n $all && $(cat "$TMP/nodev.out") == "$all" ]]
-verdict "without /dev and root: the same records" "$(cat "$TMP/nodev.out")"
+verdict "without /dev and root: the same records" "@$TMP/nodev.out"
 
 # ---------------------------------------------------------------- status
 
@@ -234,7 +234,7 @@ elif command -v valgrind >/dev/null; then
 			"$TSMON" $args >/dev/null 2>"$TMP/vg"
 		rc=$?
 		[[ $rc == 0 ]]
-		verdict "valgrind: $args clean" "status $rc" "$(cat "$TMP/vg")"
+		verdict "valgrind: $args clean" "status $rc" "@$TMP/vg"
 	done
 else
 	ok "# SKIP valgrind not installed"
@@ -281,7 +281,7 @@ wait_exit "$pid" 10
 [[ $rc == 1 ]]
 verdict "unload: the listener exits 1" "status $rc"
 [[ $(cat "$TMP/gone.err") == "$UNLOADED" && ! -s $TMP/gone.out ]]
-verdict "unload: explained" "stderr: $(cat "$TMP/gone.err")"
+verdict "unload: explained" "@$TMP/gone.err"
 run events
 [[ $rc == 1 && $err == "$NO_FAMILY" ]]
 verdict "unloaded: events explains" "status $rc" "$err"

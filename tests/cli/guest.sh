@@ -6,6 +6,9 @@
 #   bail MSG               ends the test with a TAP "Bail out!"
 #   verdict DESC [DETAIL]  the status of the command just before it decides,
 #                          as in: [[ $rc == 0 ]]; verdict "exits 0" "status $rc"
+#                          A DETAIL "@FILE" stands for FILE's contents. Never
+#                          pass "$(...)": its status would replace the one
+#                          verdict is there to judge.
 #   health KEY             a top-level value of `tsmon status --json`
 #   wait_listening PID     until PID waits in poll(2), which a listener
 #                          enters only once its subscription has started;
@@ -24,13 +27,20 @@ bail()
 
 verdict()
 {
-	local st=$?
+	local st=$? d details=()
 
 	if ((st == 0)); then
 		ok "$1"
-	else
-		not_ok "$@"
+		return
 	fi
+	for d in "${@:2}"; do
+		if [[ $d == @* ]]; then
+			details+=("$(cat -- "${d#@}" 2>&1)")
+		else
+			details+=("$d")
+		fi
+	done
+	not_ok "$1" "${details[@]}"
 }
 
 health()

@@ -148,7 +148,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 pid=$!
 wait_listening "$pid"
 verdict "live: the unprivileged listener waits in poll" \
-	"$(cat "$TMP/live.err")"
+	"@$TMP/live.err"
 for d in 1000 -3000 2000; do
 	"$CLOCKCTL" step-ns "$d" >/dev/null || bail "clockctl step-ns $d"
 done
@@ -167,7 +167,7 @@ kill -TERM "$pid"
 wait_exit "$pid" 10
 [[ $rc == 0 && ! -s $TMP/live.out && ! -s $TMP/live.err ]]
 verdict "live: SIGTERM ends it with status 0, nothing printed" "status $rc" \
-	"$(cat "$TMP/live.out" "$TMP/live.err")"
+	"@$TMP/live.out" "@$TMP/live.err"
 stop_journald
 
 ENTRIES=$(cat "$JOURNAL")
@@ -248,7 +248,7 @@ if command -v valgrind >/dev/null; then
 	stop_journald
 	[[ $rc == 0 ]]
 	verdict "valgrind: events --journal clean" "status $rc" \
-		"$(cat "$TMP/vg")"
+		"@$TMP/vg"
 else
 	ok "# SKIP valgrind not installed"
 fi
@@ -283,13 +283,14 @@ for d in -1 1 -1; do
 done
 wait_exit "$pid" 20
 [[ $rc == 1 ]]
-verdict "journald gone: exit 1" "status $rc" "$(cat "$TMP/gone.err")"
-[[ $(entries) == 1 && $(cat "$TMP/gone.err") == \
+verdict "journald gone: exit 1" "status $rc" "@$TMP/gone.err"
+logged=$(entries)
+[[ $logged == 1 && $(cat "$TMP/gone.err") == \
    "tsmon events: cannot log to the journal: Connection refused
 tsmon events: giving up after 3 entries in a row could not be logged
 tsmon events: 3 of 4 entries could not be logged to the journal" ]]
 verdict "journald gone: one entry logged, the failure reported once" \
-	"entries: $(entries)" "$(cat "$TMP/gone.err")"
+	"entries: $logged" "@$TMP/gone.err"
 rm -f "$SOCKET"
 
 # ---------------------------------------------------------------- restore

@@ -136,23 +136,24 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	>"$TMP/feed.out" 2>"$TMP/feed.err" &
 pid=$!
 wait_file "$D" '^tsmon_steps_total 2$'
-verdict "feed: first file, as nobody" "$(cat "$TMP/feed.err")"
+verdict "feed: first file, as nobody" "@$TMP/feed.err"
 valid "feed" "$(cat "$D/tsmon.prom")"
 "$CLOCKCTL" step-ns 1000 >/dev/null || bail "clockctl step-ns 1000"
 wait_file "$D" '^tsmon_steps_total 3$'
-verdict "feed: rewritten on a step, not on the hour" \
-	"$(grep steps_total "$D/tsmon.prom")"
+verdict "feed: rewritten on a step, not on the hour" "@$D/tsmon.prom"
 "$CLOCKCTL" step-ns -1000 >/dev/null || bail "clockctl step-ns -1000"
 wait_file "$D" '^tsmon_steps_total 4$'
 verdict "feed: and on the next one"
-[[ $(stat -c '%U %a' "$D/tsmon.prom") == "nobody 644" ]]
-verdict "feed: the file is nobody's, mode 644" "$(stat -c '%U %a' "$D/tsmon.prom")"
+mode=$(stat -c '%U %a' "$D/tsmon.prom")
+[[ $mode == "nobody 644" ]]
+verdict "feed: the file is nobody's, mode 644" "$mode"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-[[ $rc == 0 && ! -s $TMP/feed.out && ! -s $TMP/feed.err && -z $(ls -A "$D") ]]
+left=$(ls -A "$D")
+[[ $rc == 0 && ! -s $TMP/feed.out && ! -s $TMP/feed.err && -z $left ]]
 verdict "feed: SIGTERM: exit 0, silent, file removed" "status $rc" \
-	"$(cat "$TMP/feed.out" "$TMP/feed.err")" "$(ls -A "$D")"
+	"@$TMP/feed.out" "@$TMP/feed.err" "$left"
 rm -rf "$D"
 
 # ---------------------------------------------------------------- restore
