@@ -49,14 +49,24 @@ health()
 		python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
 }
 
+# x86 kernels before 5.16 read wchan through frame pointers, which Debian's
+# ORC-unwound kernels do not keep: /proc/PID/wchan is "0" there. The
+# syscall the task sleeps in tells the same: poll, ppoll, epoll_wait,
+# epoll_pwait, epoll_pwait2.
 wait_listening()
 {
-	local _ wchan
+	local _ wchan nr
 
 	for _ in $(seq 200); do
 		[[ -d /proc/$1 ]] || return 1
 		wchan=$(cat "/proc/$1/wchan" 2>/dev/null)
 		[[ $wchan == *poll* ]] && return 0
+		if [[ $wchan == 0 ]]; then
+			read -r nr _ < "/proc/$1/syscall" 2>/dev/null
+			case $nr in
+			7 | 271 | 232 | 281 | 441) return 0 ;;
+			esac
+		fi
 		sleep 0.1
 	done
 	return 1
