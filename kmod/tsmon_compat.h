@@ -115,11 +115,9 @@ static inline int tsmon_param_set_uint_minmax(const char *val,
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 #define TSMON_NTP_ADJTIMEX_SYM	"ntp_adjtimex"
 #define TSMON_NTP_HAS_TKID	1
-#define TSMON_ARG_ADJ_TKID	0
+#define TSMON_ARG_TKID		0	/* of all three */
 #define TSMON_ARG_ADJ_TXC	1
-#define TSMON_ARG_SO_TKID	0
 #define TSMON_ARG_SO_SECS	1
-#define TSMON_ARG_CLEAR_TKID	0
 #else
 #define TSMON_NTP_ADJTIMEX_SYM	"__do_adjtimex"
 #define TSMON_NTP_HAS_TKID	0
@@ -134,11 +132,11 @@ static inline int tsmon_param_set_uint_minmax(const char *val,
 /* do_adjtimex(struct __kernel_timex *txc): the same in every release. */
 #define TSMON_ARG_DOADJ_TXC	0
 
-/* The timekeeper an NTP adjtimex call is for. */
-static inline unsigned long tsmon_ntp_adj_tkid(struct pt_regs *regs)
+/* The timekeeper an NTP call (any of the three) is for. */
+static inline unsigned long tsmon_ntp_tkid(struct pt_regs *regs)
 {
 #if TSMON_NTP_HAS_TKID
-	return regs_get_kernel_argument(regs, TSMON_ARG_ADJ_TKID);
+	return regs_get_kernel_argument(regs, TSMON_ARG_TKID);
 #else
 	return TSMON_TKID_CORE;
 #endif
@@ -151,28 +149,10 @@ static inline struct __kernel_timex *tsmon_ntp_adj_txc(struct pt_regs *regs)
 								  TSMON_ARG_ADJ_TXC);
 }
 
-static inline unsigned long tsmon_ntp_so_tkid(struct pt_regs *regs)
-{
-#if TSMON_NTP_HAS_TKID
-	return regs_get_kernel_argument(regs, TSMON_ARG_SO_TKID);
-#else
-	return TSMON_TKID_CORE;
-#endif
-}
-
 /* second_overflow()'s second: the timekeeper's new xtime_sec. */
 static inline s64 tsmon_ntp_so_secs(struct pt_regs *regs)
 {
 	return (s64)regs_get_kernel_argument(regs, TSMON_ARG_SO_SECS);
-}
-
-static inline unsigned long tsmon_ntp_clear_tkid(struct pt_regs *regs)
-{
-#if TSMON_NTP_HAS_TKID
-	return regs_get_kernel_argument(regs, TSMON_ARG_CLEAR_TKID);
-#else
-	return TSMON_TKID_CORE;
-#endif
 }
 
 #endif /* _TSMON_COMPAT_H */

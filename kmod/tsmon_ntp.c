@@ -386,7 +386,7 @@ static bool tsmon_ntp_second_ok(struct tsmon_dev *d, s64 secs)
 static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev, second_kp);
-	unsigned long tkid = tsmon_ntp_so_tkid(regs);
+	unsigned long tkid = tsmon_ntp_tkid(regs);
 	s64 secs = tsmon_ntp_so_secs(regs);
 	unsigned long flags;
 
@@ -428,7 +428,7 @@ static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev, clear_kp);
-	unsigned long tkid = tsmon_ntp_clear_tkid(regs);
+	unsigned long tkid = tsmon_ntp_tkid(regs);
 	unsigned long flags;
 
 	if (tsmon_ntp_off(d))
@@ -642,7 +642,7 @@ static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
 	struct tsmon_dev *d = container_of(tsmon_get_kretprobe(ri),
 					   struct tsmon_dev, adjtimex_krp);
 	struct tsmon_adj_ctx *ctx = (struct tsmon_adj_ctx *)ri->data;
-	unsigned long tkid = tsmon_ntp_adj_tkid(regs);
+	unsigned long tkid = tsmon_ntp_tkid(regs);
 
 	if (tsmon_ntp_off(d))
 		return 1;
