@@ -79,15 +79,17 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 # targets to these lists: HOSTCHECK runs on the host after the CLI test;
 # VMCHECK with KV=<kernel> after the guest suite of every kernel tested
 # "full", VMCHECK_HOOKS after that of every kernel tested "hooks" (see
-# kernels.conf), VMONCE once; BENCH after the host benchmarks.
+# kernels.conf), VMONCE once, VMPLANT once on the newest kernel; BENCH
+# after the host benchmarks.
 HOSTCHECK	:=
 VMCHECK		:=
 VMCHECK_HOOKS	:=
 VMONCE		:=
+VMPLANT		:=
 BENCH		:=
 
 .PHONY: all lib cli module modules testphc linuxptp deps deps-host unit clitest selftests bench-guest bench demo check \
-	kcheck vmcheck vm-selftests vm-events vmonce vmmatrix clean
+	kcheck vmcheck vm-selftests vm-events vmonce vmplant vmmatrix clean
 
 all: lib cli module
 
@@ -295,6 +297,11 @@ vmonce: KV := $(ONCE_KV)
 vmonce: selftests
 	@$(call timed,$(VMONCE))
 
+# The checks that need the newest kernel of the matrix ($(VMPLANT)).
+vmplant: KV := $(lastword $(KNAMES))
+vmplant: selftests
+	@$(call timed,$(VMPLANT))
+
 # Every kernel of the matrix, each guest suite timed.
 vmmatrix:
 	@set -e; for k in $(KNAMES); do \
@@ -304,6 +311,7 @@ vmmatrix:
 	done
 	@start=$$(date +%s); $(MAKE) vmonce; \
 		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
+	@$(MAKE) --no-print-directory vmplant
 
 # Each step of make check is timed into build/check-times.txt.
 check:

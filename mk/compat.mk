@@ -14,7 +14,7 @@
 #                       selftest must fail (one guest, about 30 s)
 
 HOSTCHECK	+= compatcheck
-VMONCE		+= plantcheck
+VMPLANT		+= plantcheck
 
 PLANT_KV	:= $(lastword $(KNAMES))
 PLANT_KVER	:= $(call kver_of,$(PLANT_KV))
