@@ -73,7 +73,8 @@ enum tsmon_clock_status {
 	TSMON_CLOCK_UNKNOWN		= 0,	/* no NTP state seen, or hook missing */
 	TSMON_CLOCK_SYNCHRONIZED	= 1,
 	TSMON_CLOCK_FREE_RUNNING	= 2,	/* unsynchronised or sync updates stale */
-	TSMON_CLOCK_DISRUPTED		= 3,	/* within the cooldown after a disruption */
+	TSMON_CLOCK_DISRUPTED		= 3,	/* within the cooldown after a disruption,
+						 * or no sync update since it */
 };
 
 /* struct tsmon_time.flags: why the status is what it is. */

@@ -56,6 +56,8 @@ static int __init tsmon_init(void)
 	tsmon_wake_init(d);
 	tsmon_ntp_init(d);
 
+	/* Before the timekeeping hook, whose ticks check the page. */
+	tsmon_vmclock_attach(d);
 	/* Probes first: the timekeeper baseline then sees their marks. */
 	if (probes)
 		tsmon_probes_attach(d);
@@ -95,6 +97,7 @@ err_chardev_register:
 	tsmon_tk_detach(d);
 err_tk_attach:
 	tsmon_probes_detach(d);
+	tsmon_vmclock_detach(d);
 	irq_work_sync(&d->wake_work);
 	tsmon_ntp_report_flush(d);
 	tsmon_region_free(d);
@@ -113,6 +116,7 @@ static void __exit tsmon_exit(void)
 	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
 	tsmon_probes_detach(d);
+	tsmon_vmclock_detach(d);
 	irq_work_sync(&d->wake_work);
 	tsmon_ntp_report_flush(d);
 	tsmon_netlink_unregister(d);

@@ -43,6 +43,25 @@ struct tsmon_tk_snap {
 	char cs_name[TSMON_NAME_WORDS * 8];
 };
 
+/* One consistent read of the VMClock page (tsmon_vmclock.c). */
+struct tsmon_vmclock_snap {
+	u32 seq;
+	u32 state_bits;			/* TSMON_VM_CLOCK_STATUS() ... */
+	u64 marker;
+	u64 flags;
+	s32 tai_offset;
+	u32 period_shift;
+	u64 counter_value;
+	u64 period_frac_sec;
+	u64 time_sec;
+	u64 time_frac_sec;
+	u64 time_esterror_ns;
+	u64 time_maxerror_ns;
+	u64 gen_counter;
+};
+
+struct tsmon_vmclock_page;
+
 /**
  * struct tsmon_dev - the single tsmon instance
  * @region:       vmalloc_user() area mapped by readers
@@ -95,6 +114,11 @@ struct tsmon_tk_snap {
  * @tk_nb:        the timekeeping notifier
  * @adjtimex_krp: NTP capture probe; @settime_krp, @second_kp, @clear_kp the
  *                other NTP and step-reason probes
+ * @vm_page:      the hypervisor's VMClock page, NULL when not watched
+ * @vm_size:      bytes of it that the hypervisor fills
+ * @vm_phys:      its physical address
+ * @vm_seq:       its sequence count at the last consistent read
+ * @vm_marker:    its disruption marker then
  * @phc_priv:     frequency record limiting per PHC slot
  * @phc_priv_overflow: the same, shared by PHCs that found no slot
  * @phc_settime_krp: PHC probes; see tsmon_phc.c
@@ -162,6 +186,12 @@ struct tsmon_dev {
 	struct kprobe clear_kp;
 	struct kretprobe setoffset_krp;
 
+	const struct tsmon_vmclock_page *vm_page;
+	u32 vm_size;
+	phys_addr_t vm_phys;
+	u32 vm_seq;
+	u64 vm_marker;
+
 	struct tsmon_phc_priv phc_priv[TSMON_PHC_SLOTS];
 	struct tsmon_phc_priv phc_priv_overflow;
 	struct kretprobe phc_settime_krp;
@@ -218,6 +248,12 @@ extern unsigned int tsmon_phc_freq_threshold_ppb;
 extern unsigned int tsmon_phc_freq_interval_ms;
 void tsmon_phc_attach(struct tsmon_dev *d);
 void tsmon_phc_detach(struct tsmon_dev *d);
+
+/* tsmon_vmclock.c */
+void tsmon_vmclock_attach(struct tsmon_dev *d);
+void tsmon_vmclock_detach(struct tsmon_dev *d);
+bool tsmon_vmclock_moved(const struct tsmon_dev *d);
+bool tsmon_vmclock_tick(struct tsmon_dev *d, u64 mono, u64 real);
 
 /* tsmon_netlink.c */
 int tsmon_netlink_register(struct tsmon_dev *d);

@@ -74,6 +74,7 @@ static const char *const tsmon_event_names[TSMON_EVENT_TYPE_COUNT] = {
 	[TSMON_EVENT_PHC_PPS]			= "phc_pps",
 	[TSMON_EVENT_PHC_ADD]			= "phc_add",
 	[TSMON_EVENT_PHC_REMOVE]		= "phc_remove",
+	[TSMON_EVENT_VM_DISRUPTION]		= "vm_disruption",
 };
 
 /* Records written per type, "name count" per line like /proc/vmstat. */
@@ -112,6 +113,16 @@ static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(hooks);
 
+/* Where the VMClock page is: for the operator and for tests that read it. */
+static ssize_t vmclock_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	if (!tsmon.vm_page)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%pa\n", &tsmon.vm_phys);
+}
+static DEVICE_ATTR_RO(vmclock);
+
 static struct attribute *tsmon_stats_attrs[] = {
 	&dev_attr_tk_calls.attr,
 	&dev_attr_tk_was_set_calls.attr,
@@ -121,6 +132,7 @@ static struct attribute *tsmon_stats_attrs[] = {
 	&dev_attr_ring_entries.attr,
 	&dev_attr_hooks.attr,
 	&dev_attr_events.attr,
+	&dev_attr_vmclock.attr,
 	NULL,
 };
 

@@ -131,7 +131,7 @@ static void tsmon_tk_disrupted(struct tsmon_dev *d, u32 type, u64 mono)
 
 static void tsmon_tk_classify(struct tsmon_dev *d,
 			      const struct tsmon_tk_snap *prev,
-			      const struct tsmon_tk_snap *now)
+			      const struct tsmon_tk_snap *now, bool vm_moved)
 {
 	s64 d_real = now->offs_real - prev->offs_real;
 	s64 d_boot = now->offs_boot - prev->offs_boot;
@@ -200,6 +200,13 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		tsmon_tk_leap_arming(d, prev, now,
 				     leap_dir == TSMON_LEAP_INSERT, mono, real);
 
+	/*
+	 * The hypervisor moved the VM (migration, snapshot restore): the
+	 * counter behind every clock may have jumped, unseen by the offsets.
+	 */
+	if (vm_moved && tsmon_vmclock_tick(d, mono, real))
+		tsmon_tk_disrupted(d, TSMON_EVENT_VM_DISRUPTION, mono);
+
 	/* After the step that caused it, as the kernel did it. */
 	if (d->ntp_cleared)
 		tsmon_ntp_cleared(d, mono, real);
@@ -213,6 +220,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	struct tsmon_tk_snap *prev = &d->tk_prev;
 	struct tsmon_tk_snap now;
 	unsigned long flags;
+	bool vm_moved;
 
 	/* Serialised by the timekeeper lock: plain increments suffice. */
 	WRITE_ONCE(d->tk_calls, d->tk_calls + 1);
@@ -222,6 +230,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	WRITE_ONCE(d->tk_xtime_sec, tk->xtime_sec);
 
 	tsmon_tk_read(tk, &now);
+	vm_moved = tsmon_vmclock_moved(d);
 
 	/* The common case, a tick that changed nothing we publish. */
 	if (d->tk_have_prev &&
@@ -231,7 +240,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	    now.tai_offset == prev->tai_offset &&
 	    now.mult == prev->mult &&
 	    now.clock == prev->clock &&
-	    !d->ntp_cleared)
+	    !d->ntp_cleared && !vm_moved)
 		return NOTIFY_DONE;
 
 	/*
@@ -253,7 +262,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 		d->tk_have_prev = true;
 		d->ntp_cleared = false;
 	} else {
-		tsmon_tk_classify(d, prev, &now);
+		tsmon_tk_classify(d, prev, &now, vm_moved);
 	}
 	tsmon_tk_health(d, tk, &now);
 	*prev = now;

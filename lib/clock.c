@@ -191,6 +191,7 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	uint32_t factor = __atomic_load_n(&t->stale_factor, __ATOMIC_RELAXED);
 	uint64_t real, age, bound, limit;
 	uint32_t flags = 0, status;
+	bool unmeasured;
 
 	if (__builtin_expect(evaluate_common(l, mono, drift, cooldown, factor,
 					     out), 1))
@@ -229,9 +230,10 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	 * second moves REALTIME by exactly what UTC prescribes and leaves
 	 * the measured error as it was.
 	 */
-	if (!l->sync_mono_ns ||
-	    (l->disrupt_mono_ns > l->sync_mono_ns &&
-	     l->disrupt_type != TSMON_EVENT_LEAP_APPLIED))
+	unmeasured = l->sync_mono_ns &&
+		     l->disrupt_mono_ns > l->sync_mono_ns &&
+		     l->disrupt_type != TSMON_EVENT_LEAP_APPLIED;
+	if (!l->sync_mono_ns || unmeasured)
 		bound = UINT64_MAX;
 	else
 		bound = grow_bound(l->sync_maxerror_ns, age, drift);
@@ -240,7 +242,12 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 
 	if (flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		status = TSMON_CLOCK_UNKNOWN;
-	else if (flags & TSMON_TIME_COOLDOWN)
+	/*
+	 * Past the cooldown the clock is still the disrupted one until a sync
+	 * update measures it again: a caller that checks only the status must
+	 * not take an unbounded window for a synchronised clock.
+	 */
+	else if ((flags & TSMON_TIME_COOLDOWN) || unmeasured)
 		status = TSMON_CLOCK_DISRUPTED;
 	else if (flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			  TSMON_TIME_STALE))

@@ -28,6 +28,7 @@ static const char *const type_names[TSMON_EVENT_TYPE_COUNT] = {
 	[TSMON_EVENT_PHC_PPS]			= "phc_pps",
 	[TSMON_EVENT_PHC_ADD]			= "phc_add",
 	[TSMON_EVENT_PHC_REMOVE]		= "phc_remove",
+	[TSMON_EVENT_VM_DISRUPTION]		= "vm_disruption",
 };
 
 TSMON_EXPORT

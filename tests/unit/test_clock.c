@@ -222,7 +222,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		     struct tsmon_time *e)
 {
 	__int128 real = (__int128)mono + (int64_t)h->offs_real_ns;
-	bool bounded;
+	bool bounded, unmeasured;
 
 	memset(e, 0, sizeof(*e));
 	e->mono_ns = mono;
@@ -249,9 +249,10 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		    e->sync_age_ns > TSMON_STALE_UNKNOWN_NS)
 			e->flags |= TSMON_TIME_STALE;
 	}
-	bounded = h->sync_mono_ns &&
-		  !(h->disrupt_mono_ns > h->sync_mono_ns &&
-		    h->disrupt_type != TSMON_EVENT_LEAP_APPLIED);
+	unmeasured = h->sync_mono_ns &&
+		     h->disrupt_mono_ns > h->sync_mono_ns &&
+		     h->disrupt_type != TSMON_EVENT_LEAP_APPLIED;
+	bounded = h->sync_mono_ns && !unmeasured;
 	e->bound_ns = bounded ? ref_bound(h->sync_maxerror_ns,
 					  e->sync_age_ns, drift) : UINT64_MAX;
 	if (e->bound_ns == UINT64_MAX) {
@@ -267,7 +268,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 	}
 	if (e->flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		e->status = TSMON_CLOCK_UNKNOWN;
-	else if (e->flags & TSMON_TIME_COOLDOWN)
+	else if ((e->flags & TSMON_TIME_COOLDOWN) || unmeasured)
 		e->status = TSMON_CLOCK_DISRUPTED;
 	else if (e->flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			     TSMON_TIME_STALE))
@@ -331,7 +332,8 @@ static void test_model_random(void **state)
 					  SYNC + 1, SYNC + 3 * NSEC);
 		h->disrupt_type = (uint32_t)PICK(&x, TSMON_EVENT_CLOCK_STEP,
 						 TSMON_EVENT_LEAP_APPLIED,
-						 TSMON_EVENT_RESUME);
+						 TSMON_EVENT_RESUME,
+						 TSMON_EVENT_VM_DISRUPTION);
 		mono = PICK(&x, SYNC, SYNC + NSEC, SYNC + 10 * NSEC,
 			    SYNC + 4 * INTERVAL, SYNC + 4 * INTERVAL + 1,
 			    SYNC - 1, UINT64_MAX, SYNC + 1 + (x >> 20));
@@ -673,7 +675,7 @@ static void test_unbounded_after_disruption(void **state)
 {
 	static const uint32_t unmeasured[] = {
 		TSMON_EVENT_CLOCK_STEP, TSMON_EVENT_RESUME,
-		TSMON_EVENT_CLOCKSOURCE_CHANGE,
+		TSMON_EVENT_CLOCKSOURCE_CHANGE, TSMON_EVENT_VM_DISRUPTION,
 	};
 	struct fixture *f = *state;
 	uint64_t later = SYNC + 20 * NSEC;
@@ -690,8 +692,8 @@ static void test_unbounded_after_disruption(void **state)
 		assert_int_equal(t.latest_ns, UINT64_MAX);
 		assert_int_equal(t.real_ns, later + OFFS);
 		assert_int_equal(t.sync_age_ns, later - SYNC);
-		/* Past the cooldown, the status rules do not look at it. */
-		assert_int_equal(t.status, TSMON_CLOCK_SYNCHRONIZED);
+		/* Past the cooldown, still disrupted: nothing measured it. */
+		assert_int_equal(t.status, TSMON_CLOCK_DISRUPTED);
 		assert_int_equal(t.flags, TSMON_TIME_UNBOUNDED);
 
 		/* The next sync update measures the clock again. */
@@ -702,6 +704,7 @@ static void test_unbounded_after_disruption(void **state)
 				 ref_bound(MAXERR, later - SYNC - 2,
 					   TSMON_DRIFT_DEFAULT_PPB));
 		assert_int_equal(t.flags, 0);
+		assert_int_equal(t.status, TSMON_CLOCK_SYNCHRONIZED);
 		f->h.sync_mono_ns = SYNC;
 
 		/* Same instant as the sync update: that update covers it. */
@@ -818,7 +821,7 @@ static void test_one_way_valid(void **state)
 	f->h.disrupt_type = TSMON_EVENT_RESUME;
 	publish(f);
 	assert_int_equal(tsmon_one_way_valid(f->t, UINT64_MAX, &t), 0);
-	assert_int_equal(t.status, TSMON_CLOCK_SYNCHRONIZED);
+	assert_int_equal(t.status, TSMON_CLOCK_DISRUPTED);
 	assert_int_equal(t.flags, TSMON_TIME_UNBOUNDED);
 	f->h.disrupt_mono_ns = 0;
 	f->h.disrupt_type = 0;

@@ -35,6 +35,7 @@ static const struct {
 	{ TSMON_EVENT_PHC_PPS,			"phc_pps" },
 	{ TSMON_EVENT_PHC_ADD,			"phc_add" },
 	{ TSMON_EVENT_PHC_REMOVE,		"phc_remove" },
+	{ TSMON_EVENT_VM_DISRUPTION,		"vm_disruption" },
 };
 
 static void test_round_trip(void **state)
@@ -83,7 +84,7 @@ static void test_unknown_name(void **state)
 {
 	static const char *const bad[] = {
 		"", "none", "unknown", "CLOCK_STEP", "clock_step ", " lost",
-		"clock", "clock_steps", "leap",
+		"clock", "clock_steps", "leap", "vm", "vm_disruptions",
 	};
 	uint32_t type = 1234;
 	size_t i;

@@ -125,6 +125,7 @@ enum tsmon_event_type {
 	TSMON_EVENT_PHC_PPS		= 17,
 	TSMON_EVENT_PHC_ADD		= 18,
 	TSMON_EVENT_PHC_REMOVE		= 19,
+	TSMON_EVENT_VM_DISRUPTION	= 20,
 	/* new types are appended here */
 	TSMON_EVENT_TYPE_COUNT
 };
@@ -174,6 +175,39 @@ enum tsmon_phc_step_how {
 
 /* phc_add.flags */
 #define TSMON_PHC_AT_LOAD	(1U << 0)	/* present when tsmon was loaded */
+
+/*
+ * tsmon_health.vm_state: the hypervisor's VMClock device (ACPI "AMZNC10C" or
+ * "VMCLOCK"), whose disruption marker changes on every live migration or
+ * snapshot restore.
+ */
+enum tsmon_vm_state {
+	TSMON_VM_NONE		= 0,	/* no VMClock device (or a reader's older module) */
+	TSMON_VM_ACTIVE		= 1,	/* found: the marker is checked on every tick */
+	TSMON_VM_INVALID	= 2,	/* found, but its page is not a VMClock v1 page */
+	TSMON_VM_DISABLED	= 3,	/* found, not used: module parameter vmclock=0 */
+};
+
+/*
+ * vm_disruption.state and tsmon_health.vm_state_bits: the page's one-byte
+ * fields, packed. Values as in the VMClock ABI (<linux/vmclock-abi.h>):
+ * clock status 0 unknown, 1 initializing, 2 synchronized, 3 free running,
+ * 4 unreliable; counter 0 arm vcnt, 1 x86 TSC, 0xff none; time type 0 UTC,
+ * 1 TAI, 2 monotonic; leap indicator 0 none, 1/2 positive/negative at the
+ * end of the month, 3 in the leap second, 4/5 after a positive/negative one.
+ */
+#define TSMON_VM_CLOCK_STATUS(s)	((s) & 0xff)
+#define TSMON_VM_COUNTER_ID(s)		(((s) >> 8) & 0xff)
+#define TSMON_VM_TIME_TYPE(s)		(((s) >> 16) & 0xff)
+#define TSMON_VM_LEAP_INDICATOR(s)	(((s) >> 24) & 0xff)
+#define TSMON_VM_COUNTER_NONE		0xff
+
+/* VMClock flags tsmon interprets (the page's own bit numbers). */
+#define TSMON_VMCLOCK_TAI_OFFSET_VALID	(1ULL << 0)
+#define TSMON_VMCLOCK_DISRUPTION_SOON	(1ULL << 1)	/* about a day */
+#define TSMON_VMCLOCK_DISRUPTION_IMMINENT (1ULL << 2)	/* about an hour */
+#define TSMON_VMCLOCK_TIME_MAXERROR_VALID (1ULL << 6)
+#define TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT (1ULL << 8)
 
 /* Slots in tsmon_health.phc[]; PHCs beyond them count in phc_overflow. */
 #define TSMON_PHC_SLOTS		8
@@ -294,6 +328,13 @@ struct tsmon_record {
 							 * empty in phc_remove for a PHC
 							 * that had no health slot */
 		} phc;
+		/* TSMON_EVENT_VM_DISRUPTION */
+		struct {
+			__u64 marker_before;	/* disruption marker last seen */
+			__u64 marker_after;	/* the new one */
+			__u32 flags;		/* the page's flags, bits 0-31 */
+			__u32 state;		/* TSMON_VM_CLOCK_STATUS() ... */
+		} vm;
 		/* TSMON_EVENT_LOST (reader-generated) */
 		struct {
 			__u64 count;		/* records lost before this point */
@@ -388,6 +429,35 @@ struct tsmon_phc_slot {
  * @phc_overflow:      PHCs seen that found no free slot
  * @phc:               PHCs currently registered
  *
+ * Appended (a module that does not fill them has a smaller @health_size):
+ *
+ * @vm_state:          enum tsmon_vm_state
+ * @vm_state_bits:     the VMClock page's status, counter id, time type and
+ *                     leap indicator (TSMON_VM_CLOCK_STATUS() ...)
+ * @vm_marker:         the disruption marker as last read
+ * @vm_disruptions:    marker changes seen since load
+ * @vm_disrupt_mono_ns: CLOCK_MONOTONIC when the last was seen, 0 if none
+ * @vm_flags:          the page's flags (TSMON_VMCLOCK_* and others)
+ * @vm_seq_count:      the page's sequence count at the last read (even)
+ * @vm_tai_offset:     signed, the page's TAI - UTC in seconds; valid with
+ *                     TSMON_VMCLOCK_TAI_OFFSET_VALID
+ * @vm_counter_period_shift: shift of the counter period fields
+ * @vm_gen_counter:    VM generation counter; valid with
+ *                     TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT
+ * @vm_counter_value:  the counter reading that @vm_time_sec/@vm_time_frac_sec
+ *                     belong to
+ * @vm_counter_period_frac_sec: counter period in units of
+ *                     2^-(64 + @vm_counter_period_shift) s
+ * @vm_time_sec:       seconds of the page's time (epoch per time type)
+ * @vm_time_frac_sec:  fraction, in units of 2^-64 s
+ * @vm_time_esterror_ns: the page's estimated error of that time
+ * @vm_time_maxerror_ns: its maximum error (TSMON_VMCLOCK_TIME_MAXERROR_VALID)
+ *
+ * The time fields are copies of what the hypervisor published, for
+ * inspection: they are meaningful only when the counter id is not
+ * TSMON_VM_COUNTER_NONE, and tsmon derives no bound from them. The copy is
+ * refreshed when the page's sequence count moves, checked on every tick.
+ *
  * The block is written only when something in it changes (an event, a new
  * multiplier, an adjtimex call), never on a plain tick, so a reader's copy
  * stays in its cache. Hook call counters live in sysfs
@@ -439,6 +509,24 @@ struct tsmon_health {
 	__u32 phc_count;
 	__u32 phc_overflow;
 	struct tsmon_phc_slot phc[TSMON_PHC_SLOTS];
+	/* VMClock */
+	__u32 vm_state;
+	__u32 vm_state_bits;
+	__u64 vm_marker;
+	__u64 vm_disruptions;
+	__u64 vm_disrupt_mono_ns;
+	__u64 vm_flags;
+	__u32 vm_seq_count;
+	__u32 vm_tai_offset;
+	__u32 vm_counter_period_shift;
+	__u32 __pad3;
+	__u64 vm_gen_counter;
+	__u64 vm_counter_value;
+	__u64 vm_counter_period_frac_sec;
+	__u64 vm_time_sec;
+	__u64 vm_time_frac_sec;
+	__u64 vm_time_esterror_ns;
+	__u64 vm_time_maxerror_ns;
 	/* new fields are appended here */
 };
 
