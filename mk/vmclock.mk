@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM clock disruption: on each of VMCLOCK_KERNELS a guest with a VMClock
+# device (QEMU 10 from the trixie root) is live-migrated to a file and
+# restored; tsmon must record the exact marker change, push it over netlink
+# and turn the bounded clock DISRUPTED (tests/vmclock/run). One more boot
+# without the device checks that tsmon loads and reports none.
+#   make vmclockcheck [VMCLOCK_KERNELS="6.1 6.12 7.3"]
+
+VMCLOCK_KERNELS	?= 6.1 6.12 7.3
+VMCLOCK_NONE_KV	?= 6.1
+
+.PHONY: vmclockcheck
+
+$(B)/tests/vmclock/vmclock_check: tests/vmclock/vmclock_check.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+
+vmclockcheck: cli $(B)/tests/vmclock/vmclock_check
+	@set -e; for k in $(VMCLOCK_KERNELS); do \
+		$(MAKE) --no-print-directory $(B)/kmod/$$($(MATRIX) get $$k kver)/tsmon.ko; \
+		s=$$(date +%s); tests/vmclock/run --kernel $$k; \
+		echo "   vmclock $$k: $$(( $$(date +%s) - s )) s" >> $(B)/check-times.txt; \
+	done
+	@$(MAKE) --no-print-directory $(B)/kmod/$(call kver_of,$(VMCLOCK_NONE_KV))/tsmon.ko
+	@s=$$(date +%s); tests/vmclock/run --kernel $(VMCLOCK_NONE_KV) --no-vmclock; \
+		echo "   vmclock $(VMCLOCK_NONE_KV) (no device): $$(( $$(date +%s) - s )) s" >> $(B)/check-times.txt
