@@ -312,6 +312,8 @@ vmmatrix:
 	@start=$$(date +%s); $(MAKE) vmonce; \
 		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 	@$(MAKE) --no-print-directory vmplant
+	@start=$$(date +%s); $(MAKE) --no-print-directory vmclockcheck; \
+		echo "== vmclockcheck: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 
 # Each step of make check is timed into build/check-times.txt.
 check:

@@ -115,6 +115,7 @@ struct tsmon_vmclock_page;
  * @adjtimex_krp: NTP capture probe; @settime_krp, @second_kp, @clear_kp the
  *                other NTP and step-reason probes
  * @vm_page:      the hypervisor's VMClock page, NULL when not watched
+ * @vm_seq_count: its sequence count, the one field every tick loads
  * @vm_size:      bytes of it that the hypervisor fills
  * @vm_phys:      its physical address
  * @vm_seq:       its sequence count at the last consistent read
@@ -187,6 +188,7 @@ struct tsmon_dev {
 	struct kretprobe setoffset_krp;
 
 	const struct tsmon_vmclock_page *vm_page;
+	const __le32 *vm_seq_count;
 	u32 vm_size;
 	phys_addr_t vm_phys;
 	u32 vm_seq;
@@ -252,7 +254,6 @@ void tsmon_phc_detach(struct tsmon_dev *d);
 /* tsmon_vmclock.c */
 void tsmon_vmclock_attach(struct tsmon_dev *d);
 void tsmon_vmclock_detach(struct tsmon_dev *d);
-bool tsmon_vmclock_moved(const struct tsmon_dev *d);
 bool tsmon_vmclock_tick(struct tsmon_dev *d, u64 mono, u64 real);
 
 /* tsmon_netlink.c */
@@ -269,5 +270,22 @@ void tsmon_wake_init(struct tsmon_dev *d);
 
 /* tsmon_sysfs.c */
 extern const struct attribute_group *tsmon_attr_groups[];
+
+/**
+ * tsmon_vmclock_moved() - has the VMClock page changed since it was last read
+ * @d: device state
+ *
+ * The whole cost on a tick: one load of the page's sequence count, inline.
+ * An odd count (the hypervisor writing) also counts as moved, so that the
+ * tick that sees it settled reads the page.
+ *
+ * Return: true when tsmon_vmclock_tick() has something to read.
+ */
+static inline bool tsmon_vmclock_moved(const struct tsmon_dev *d)
+{
+	const __le32 *seq = d->vm_seq_count;
+
+	return seq && le32_to_cpu(READ_ONCE(*seq)) != d->vm_seq;
+}
 
 #endif /* _TSMON_PRIVATE_H */

@@ -155,23 +155,6 @@ static void tsmon_vmclock_publish(struct tsmon_dev *d,
 }
 
 /**
- * tsmon_vmclock_moved() - has the VMClock page changed since it was last read
- * @d: device state
- *
- * The whole cost on a tick: one load from a page that stays in the cache.
- * An odd count (the hypervisor writing) also counts as moved, so the tick
- * that sees it settled reads it.
- *
- * Return: true when tsmon_vmclock_tick() has something to read.
- */
-bool tsmon_vmclock_moved(const struct tsmon_dev *d)
-{
-	const struct tsmon_vmclock_page *p = d->vm_page;
-
-	return p && le32_to_cpu(READ_ONCE(p->seq_count)) != d->vm_seq;
-}
-
-/**
  * tsmon_vmclock_tick() - take in a changed VMClock page
  * @d:    device state, inside tsmon_write_begin()/tsmon_write_end()
  * @mono: CLOCK_MONOTONIC of this timekeeper update
@@ -287,11 +270,13 @@ void tsmon_vmclock_attach(struct tsmon_dev *d)
 		goto err_unmap;
 	}
 	d->vm_page = p;
+	d->vm_seq_count = &p->seq_count;
 	d->vm_size = min_t(u32, size, PAGE_SIZE);
 	if (tsmon_vmclock_first_read(d, &s)) {
 		pr_warn("VMClock page at %pa never settled: not watched\n",
 			&res.start);
 		d->vm_page = NULL;
+		d->vm_seq_count = NULL;
 		goto err_unmap;
 	}
 	d->vm_phys = res.start;
@@ -317,6 +302,7 @@ void tsmon_vmclock_detach(struct tsmon_dev *d)
 {
 	if (!d->vm_page)
 		return;
+	d->vm_seq_count = NULL;
 	memunmap((void *)d->vm_page);
 	d->vm_page = NULL;
 }

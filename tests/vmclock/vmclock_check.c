@@ -308,9 +308,10 @@ static int cmd_wait(unsigned int seconds)
 	       " record %+.3f ms after the last sample without it\n",
 	       samples, gap / 1e6, ((double)rec.mono_ns - (double)prev) / 1e6);
 	if (restore_mono)
-		printf("figures: tsmon recorded the disruption %+.3f ms after"
-		       " the reader first saw the page's sequence move; the"
-		       " reader had the record %.3f ms after that\n",
+		printf("figures: record time - the reader's first sight of the"
+		       " restore (the page's sequence moved): %+.3f ms"
+		       " (negative: tsmon was first); the reader had the"
+		       " record %.3f ms after that sight\n",
 		       ((double)rec.mono_ns - (double)restore_mono) / 1e6,
 		       ((double)seen_mono - (double)restore_mono) / 1e6);
 	else
