@@ -672,6 +672,257 @@ static void show_phcs(const struct out *o, const struct status *s)
 		     s->phc_freq_threshold_ppb, s->phc_freq_interval_ms);
 }
 
+static void json_bool_or_null(struct json *j, const char *key, bool known,
+			      bool v)
+{
+	if (known)
+		json_bool(j, key, v);
+	else
+		json_null(j, key);
+}
+
+/*
+ * The VMClock page's time, seconds and a fraction in units of 2^-64 s, as
+ * "1798761600.500000000": truncated to the nanosecond, as no more is shown.
+ */
+static const char *vm_time(char *buf, size_t len, uint64_t sec, uint64_t frac)
+{
+	uint64_t ns;
+
+	ns = (uint64_t)(((unsigned __int128)frac * NSEC_PER_SEC) >> 64);
+	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64, sec, ns);
+	return buf;
+}
+
+/*
+ * The counter's period, in units of 2^-(64 + shift) s, as nanoseconds with
+ * nine decimals ("0.333333333 ns" for a 3 GHz counter), truncated: the
+ * product with 10^18 stays below 2^124, so nothing is lost before the
+ * shift. A shift that leaves less than 2^-128 s shows as 0.
+ */
+static const char *vm_period(char *buf, size_t len, uint64_t frac,
+			     uint32_t shift)
+{
+	unsigned __int128 as = 0;	/* attoseconds */
+
+	if (shift < 64)
+		as = ((unsigned __int128)frac * 1000000000000000000ULL) >>
+		     (64 + shift);
+	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64 " ns",
+		 (uint64_t)(as / NSEC_PER_SEC), (uint64_t)(as % NSEC_PER_SEC));
+	return buf;
+}
+
+/*
+ * The "vm" object: every key is there. The state is null when the module
+ * predates VMClock support (its block is too short to say); what the page
+ * says is null unless a device is in use, and the time data is null as
+ * well when the page names no counter: then the hypervisor gives no time.
+ */
+static void json_vm(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+	struct json *j = o->j;
+	bool known = status_has_vm(s);
+	bool page = known && h->vm_state == TSMON_VM_ACTIVE;
+	uint32_t bits = h->vm_state_bits;
+	uint64_t flags = h->vm_flags;
+	const char *state = vm_state_name(h->vm_state);
+
+	json_object_begin(j, "vm");
+	if (!known)
+		json_null(j, "state");
+	else if (state)
+		json_string(j, "state", state);
+	else
+		json_u64(j, "state", h->vm_state);
+	json_u64_or_null(j, "marker", page, h->vm_marker);
+	json_u64_or_null(j, "disruptions", known, h->vm_disruptions);
+	json_u64_or_null(j, "disruption_mono_ns",
+			 known && h->vm_disrupt_mono_ns, h->vm_disrupt_mono_ns);
+	json_u64_or_null(j, "seq_count", page, h->vm_seq_count);
+	if (page) {
+		print_enum(o, "clock_status", TSMON_VM_CLOCK_STATUS(bits),
+			   &vm_clock_statuses);
+		print_enum(o, "counter", TSMON_VM_COUNTER_ID(bits),
+			   &vm_counters);
+		print_enum(o, "time_type", TSMON_VM_TIME_TYPE(bits),
+			   &vm_time_types);
+		print_enum(o, "leap_indicator", TSMON_VM_LEAP_INDICATOR(bits),
+			   &vm_leap_indicators);
+		json_u64(j, "flags", flags);
+		print_bits(o, "flag_names", flags, &vmclock_bits, NULL);
+	} else {
+		json_null(j, "clock_status");
+		json_null(j, "counter");
+		json_null(j, "time_type");
+		json_null(j, "leap_indicator");
+		json_null(j, "flags");
+		json_null(j, "flag_names");
+	}
+	json_bool_or_null(j, "disruption_soon", page,
+			  flags & TSMON_VMCLOCK_DISRUPTION_SOON);
+	json_bool_or_null(j, "disruption_imminent", page,
+			  flags & TSMON_VMCLOCK_DISRUPTION_IMMINENT);
+	json_bool_or_null(j, "tai_offset_valid", page,
+			  flags & TSMON_VMCLOCK_TAI_OFFSET_VALID);
+	json_s64_or_null(j, "tai_offset",
+			 page && (flags & TSMON_VMCLOCK_TAI_OFFSET_VALID),
+			 (int32_t)h->vm_tai_offset);
+	json_u64_or_null(j, "gen_counter",
+			 page && (flags & TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT),
+			 h->vm_gen_counter);
+	if (!page || TSMON_VM_COUNTER_ID(bits) == TSMON_VM_COUNTER_NONE) {
+		json_null(j, "time");
+		json_object_end(j);
+		return;
+	}
+	json_object_begin(j, "time");
+	json_u64(j, "time_sec", h->vm_time_sec);
+	json_u64(j, "time_frac_sec", h->vm_time_frac_sec);
+	json_u64_or_null(j, "esterror_ns", flags & VMCLOCK_TIME_ESTERROR_VALID,
+			 h->vm_time_esterror_ns);
+	json_u64_or_null(j, "maxerror_ns",
+			 flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID,
+			 h->vm_time_maxerror_ns);
+	json_u64(j, "counter_value", h->vm_counter_value);
+	json_u64(j, "counter_period_frac_sec", h->vm_counter_period_frac_sec);
+	json_u64(j, "counter_period_shift", h->vm_counter_period_shift);
+	json_object_end(j);
+	json_object_end(j);
+}
+
+/* "vm label  value", the value one of a page's one-byte fields by name. */
+static void text_vm_enum(const struct out *o, const char *label, uint32_t v,
+			 const struct enum_names *names)
+{
+	fprintf(o->f, "%-*s", LABEL_WIDTH, label);
+	print_enum(o, NULL, v, names);
+	fputc('\n', o->f);
+}
+
+static void text_vm_time(const struct out *o, const struct tsmon_health *h)
+{
+	uint64_t flags = h->vm_flags;
+	char a[FMT_LEN], b[FMT_LEN];
+
+	if (TSMON_VM_COUNTER_ID(h->vm_state_bits) == TSMON_VM_COUNTER_NONE) {
+		line(o, "vm time", "no time data from the hypervisor "
+		     "(counter none)");
+		return;
+	}
+	fprintf(o->f, "%-*s%s (", LABEL_WIDTH, "vm time",
+		vm_time(a, sizeof(a), h->vm_time_sec, h->vm_time_frac_sec));
+	print_enum(o, NULL, TSMON_VM_TIME_TYPE(h->vm_state_bits),
+		   &vm_time_types);
+	fputs(")\n", o->f);
+	if (flags & VMCLOCK_TIME_ESTERROR_VALID)
+		amount_ns(a, sizeof(a), h->vm_time_esterror_ns);
+	else
+		snprintf(a, sizeof(a), "unknown");
+	if (flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID)
+		amount_ns(b, sizeof(b), h->vm_time_maxerror_ns);
+	else
+		snprintf(b, sizeof(b), "unknown");
+	line(o, "", "esterror %s, maxerror %s", a, b);
+	line(o, "", "counter %" PRIu64 ", period %s (frac %" PRIu64
+	     ", shift %" PRIu32 ")", (uint64_t)h->vm_counter_value,
+	     vm_period(a, sizeof(a), h->vm_counter_period_frac_sec,
+		       h->vm_counter_period_shift),
+	     (uint64_t)h->vm_counter_period_frac_sec,
+	     h->vm_counter_period_shift);
+}
+
+static void text_vm(const struct out *o, const struct status *s)
+{
+	const struct tsmon_health *h = &s->h;
+	uint32_t bits = h->vm_state_bits;
+	uint64_t flags = h->vm_flags;
+	char m[FMT_LEN], a[FMT_LEN];
+
+	/* set apart: what follows comes from the hypervisor, not this kernel */
+	fputs("\nVirtual machine\n", o->f);
+	if (!status_has_vm(s)) {
+		line(o, "vm clock", "unknown (the module predates VMClock "
+		     "support)");
+		return;
+	}
+	switch (h->vm_state) {
+	case TSMON_VM_NONE:
+		line(o, "vm clock", "no VMClock device");
+		break;
+	case TSMON_VM_ACTIVE:
+		line(o, "vm clock", "active");
+		line(o, "vm marker", "%" PRIu64 " (page seq count %" PRIu32 ")",
+		     (uint64_t)h->vm_marker, h->vm_seq_count);
+		break;
+	case TSMON_VM_INVALID:
+		line(o, "vm clock", "invalid (a device without a usable "
+		     "VMClock v1 page)");
+		break;
+	case TSMON_VM_DISABLED:
+		line(o, "vm clock", "disabled (module parameter vmclock=0)");
+		break;
+	default:
+		line(o, "vm clock", "unknown state %" PRIu32, h->vm_state);
+		break;
+	}
+	/*
+	 * Disruptions seen are shown whatever the state now; that there
+	 * were none is news only about a device being watched.
+	 */
+	if (h->vm_disruptions && h->vm_disrupt_mono_ns)
+		line(o, "vm disruptions", "%" PRIu64 ", last at mono %s%s",
+		     (uint64_t)h->vm_disruptions,
+		     fmt_mono(m, sizeof(m), h->vm_disrupt_mono_ns),
+		     ago(a, sizeof(a), s, h->vm_disrupt_mono_ns));
+	else if (h->vm_disruptions)
+		line(o, "vm disruptions", "%" PRIu64,
+		     (uint64_t)h->vm_disruptions);
+	else if (h->vm_state == TSMON_VM_ACTIVE)
+		line(o, "vm disruptions", "none");
+	if (h->vm_state != TSMON_VM_ACTIVE)
+		return;
+
+	text_vm_enum(o, "vm clock status", TSMON_VM_CLOCK_STATUS(bits),
+		     &vm_clock_statuses);
+	text_vm_enum(o, "vm counter", TSMON_VM_COUNTER_ID(bits), &vm_counters);
+	text_vm_enum(o, "vm time type", TSMON_VM_TIME_TYPE(bits),
+		     &vm_time_types);
+	text_vm_enum(o, "vm leap", TSMON_VM_LEAP_INDICATOR(bits),
+		     &vm_leap_indicators);
+	if (!flags) {
+		line(o, "vm flags", "none");
+	} else {
+		fprintf(o->f, "%-*s0x%" PRIx64 " (", LABEL_WIDTH, "vm flags",
+			flags);
+		print_bits(o, NULL, flags, &vmclock_bits, ", ");
+		fputs(")\n", o->f);
+	}
+	if (flags & TSMON_VMCLOCK_TAI_OFFSET_VALID)
+		line(o, "vm tai offset", "%" PRId32 " s",
+		     (int32_t)h->vm_tai_offset);
+	else
+		line(o, "vm tai offset", "unknown (not valid in the page)");
+	if (flags & TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT)
+		line(o, "vm generation", "%" PRIu64,
+		     (uint64_t)h->vm_gen_counter);
+	text_vm_time(o, h);
+}
+
+/*
+ * The hypervisor's VMClock device: whether there is one, the disruptions
+ * (live migrations, snapshot restores) its marker showed since load, and
+ * a copy of what its page says about the host's clock.
+ */
+static void show_vm(const struct out *o, const struct status *s)
+{
+	if (o->j)
+		json_vm(o, s);
+	else
+		text_vm(o, s);
+}
+
 static void (*const sections[])(const struct out *, const struct status *) = {
 	show_instance,
 	show_ring,
@@ -686,6 +937,7 @@ static void (*const sections[])(const struct out *, const struct status *) = {
 	show_updated,
 	show_bounded,
 	show_phcs,
+	show_vm,
 };
 
 

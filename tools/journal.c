@@ -24,7 +24,9 @@
 
 /*
  * How urgent each type is. A step or leap moves CLOCK_REALTIME under
- * running programs and losing sync leaves it undisciplined: warnings.
+ * running programs and losing sync leaves it undisciplined: warnings. So
+ * is a VM disruption: after a migration or a snapshot restore the clock
+ * may be off by any amount until the next sync update.
  * Records that were lost hide such events: an error. Routine NTP and PHC
  * traffic is informational, and per-pulse PHC events are debug.
  */
@@ -51,6 +53,7 @@ static const struct {
 	{ TSMON_EVENT_PHC_PPS,			LOG_DEBUG },
 	{ TSMON_EVENT_PHC_ADD,			LOG_NOTICE },
 	{ TSMON_EVENT_PHC_REMOVE,		LOG_NOTICE },
+	{ TSMON_EVENT_VM_DISRUPTION,		LOG_WARNING },
 };
 
 /* A type newer than this tool: worth seeing, not worth waking anyone. */

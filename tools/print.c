@@ -59,6 +59,61 @@ static const struct bit_name sta_names[] = {
 
 const struct bit_names sta_bits = BIT_NAMES(sta_names);
 
+/*
+ * The VMClock page's flags. tsmon's ABI names the ones it acts on; the
+ * others are named here by their bit numbers in the VMClock ABI, which
+ * the page fixes, so that a status shows all of what the hypervisor says.
+ */
+static const struct bit_name vmclock_names[] = {
+	{ .bit = TSMON_VMCLOCK_TAI_OFFSET_VALID, .name = "tai_offset_valid",
+	  .text = "tai offset valid" },
+	{ .bit = TSMON_VMCLOCK_DISRUPTION_SOON,	.name = "disruption_soon",
+	  .text = "disruption soon" },
+	{ .bit = TSMON_VMCLOCK_DISRUPTION_IMMINENT,
+	  .name = "disruption_imminent", .text = "disruption imminent" },
+	{ .bit = 1U << 3,	.name = "period_esterror_valid",
+	  .text = "period esterror valid" },
+	{ .bit = 1U << 4,	.name = "period_maxerror_valid",
+	  .text = "period maxerror valid" },
+	{ .bit = VMCLOCK_TIME_ESTERROR_VALID, .name = "time_esterror_valid",
+	  .text = "time esterror valid" },
+	{ .bit = TSMON_VMCLOCK_TIME_MAXERROR_VALID,
+	  .name = "time_maxerror_valid", .text = "time maxerror valid" },
+	{ .bit = 1U << 7,	.name = "time_monotonic",
+	  .text = "time monotonic" },
+	{ .bit = TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT,
+	  .name = "vm_gen_counter_present", .text = "vm gen counter present" },
+	{ .bit = 1U << 9,	.name = "notification_present",
+	  .text = "notification present" },
+};
+
+const struct bit_names vmclock_bits = BIT_NAMES(vmclock_names);
+
+/* Values as in the VMClock ABI (see TSMON_VM_CLOCK_STATUS() in the ABI). */
+static const char *const vm_clock_status_names[] = {
+	"unknown", "initializing", "synchronized", "free_running", "unreliable",
+};
+
+static const char *const vm_counter_names[] = {
+	[0]			= "arm_vcnt",
+	[1]			= "tsc",
+	[TSMON_VM_COUNTER_NONE]	= "none",
+};
+
+static const char *const vm_time_type_names[] = {
+	"utc", "tai", "monotonic",
+};
+
+static const char *const vm_leap_indicator_names[] = {
+	"none", "pre_pos", "pre_neg", "pos", "post_pos", "post_neg",
+};
+
+const struct enum_names vm_clock_statuses = ENUM_NAMES(vm_clock_status_names);
+const struct enum_names vm_counters = ENUM_NAMES(vm_counter_names);
+const struct enum_names vm_time_types = ENUM_NAMES(vm_time_type_names);
+const struct enum_names vm_leap_indicators =
+	ENUM_NAMES(vm_leap_indicator_names);
+
 static const char *enum_name(const char *const *names, size_t n, uint32_t v)
 {
 	return v < n && names[v] ? names[v] : "unknown";
@@ -78,6 +133,26 @@ const char *leap_direction_name(uint32_t direction)
 static const char *phc_step_how_name(uint32_t how)
 {
 	return enum_name(phc_step_hows, ARRAY_SIZE(phc_step_hows), how);
+}
+
+const char *enum_name_of(const struct enum_names *names, uint32_t v)
+{
+	return v < names->n ? names->v[v] : NULL;
+}
+
+void print_enum(const struct out *o, const char *key, uint32_t v,
+		const struct enum_names *names)
+{
+	const char *name = enum_name_of(names, v);
+
+	if (o->j && name)
+		json_string(o->j, key, name);
+	else if (o->j)
+		json_u64(o->j, key, v);
+	else if (name)
+		fputs(name, o->f);
+	else
+		fprintf(o->f, "%" PRIu32, v);
 }
 
 const char *ntp_state_name(uint32_t state)
@@ -101,14 +176,14 @@ static const char *bit_label(const struct bit_names *names, unsigned int bit,
 	size_t i;
 
 	for (i = 0; i < names->n; i++)
-		if (names->v[i].bit == 1U << bit)
+		if (names->v[i].bit == 1ULL << bit)
 			return text && names->v[i].text ? names->v[i].text :
 			       names->v[i].name;
 	snprintf(buf, len, "bit%u", bit);
 	return buf;
 }
 
-void print_bits(const struct out *o, const char *key, uint32_t v,
+void print_bits(const struct out *o, const char *key, uint64_t v,
 		const struct bit_names *names, const char *sep)
 {
 	const char *first = "";
@@ -117,8 +192,8 @@ void print_bits(const struct out *o, const char *key, uint32_t v,
 
 	if (o->j)
 		json_array_begin(o->j, key);
-	for (bit = 0; bit < 32; bit++) {
-		if (!(v & (1U << bit)))
+	for (bit = 0; bit < 64; bit++) {
+		if (!(v & (1ULL << bit)))
 			continue;
 		if (o->j) {
 			json_string(o->j, NULL, bit_label(names, bit, false,
@@ -193,6 +268,9 @@ enum field_kind {
 	F_EXTTS,	/* extts time or signed offset at off, flags at off2 */
 	F_NAME,		/* char[16] at off: "\"e1000e\"" */
 	F_FLAG,		/* mask of the u32 at off: JSON bool, label if set */
+	F_COUNT_PAIR,	/* plain 64-bit numbers at off and off2: "1 -> 2" */
+	F_BYTE,		/* byte of the u32 at off (from bit shift), by enums */
+	F_HEX,		/* 32-bit flag word at off: "0x107" */
 };
 
 struct field {
@@ -207,6 +285,9 @@ struct field {
 	const char *names_key2;
 	/* F_FLAG: the bit */
 	uint32_t mask;
+	/* F_BYTE: where the byte starts, and the names of its values */
+	unsigned int shift;
+	const struct enum_names *enums;
 	/*
 	 * When cond is set, the field means something only if the u32 at
 	 * if_off is if_val: otherwise its key is null and no text is shown.
@@ -218,7 +299,7 @@ struct field {
 };
 
 #define REC_OFF(member)	offsetof(struct tsmon_record, member)
-#define FIELDS_MAX	4
+#define FIELDS_MAX	8
 
 /* ntp_sync and ntp_unsync carry the same payload (rec.ntp). */
 #define NTP_SYNC_FIELDS \
@@ -327,6 +408,27 @@ static const struct field event_fields[][FIELDS_MAX] = {
 		{ F_NAME, "name", NULL, "", REC_OFF(phc.name), 0 },
 		{ F_FLAG, "at_load", NULL, "(present at load)",
 		  REC_OFF(phc.flags), 0, .mask = TSMON_PHC_AT_LOAD },
+	},
+	[TSMON_EVENT_VM_DISRUPTION] = {
+		{ F_COUNT_PAIR, "marker_before", "marker_after", "marker ",
+		  REC_OFF(vm.marker_before), REC_OFF(vm.marker_after) },
+		{ F_BYTE, "clock_status", NULL, "clock_status=",
+		  REC_OFF(vm.state), 0, .shift = 0,
+		  .enums = &vm_clock_statuses },
+		{ F_BYTE, "counter", NULL, "counter=",
+		  REC_OFF(vm.state), 0, .shift = 8, .enums = &vm_counters },
+		{ F_BYTE, "time_type", NULL, "time_type=",
+		  REC_OFF(vm.state), 0, .shift = 16, .enums = &vm_time_types },
+		{ F_BYTE, "leap_indicator", NULL, "leap_indicator=",
+		  REC_OFF(vm.state), 0, .shift = 24,
+		  .enums = &vm_leap_indicators },
+		{ F_HEX, "flags", NULL, "flags=", REC_OFF(vm.flags), 0 },
+		{ F_FLAG, "disruption_soon", NULL, "(disruption soon)",
+		  REC_OFF(vm.flags), 0,
+		  .mask = TSMON_VMCLOCK_DISRUPTION_SOON },
+		{ F_FLAG, "disruption_imminent", NULL, "(disruption imminent)",
+		  REC_OFF(vm.flags), 0,
+		  .mask = TSMON_VMCLOCK_DISRUPTION_IMMINENT },
 	},
 };
 
@@ -554,6 +656,26 @@ static void print_field(const struct out *o, const struct field *fd,
 			fprintf(o->f, "\"%s\"", name);
 		break;
 	}
+	case F_COUNT_PAIR:
+		if (j) {
+			json_u64(j, fd->key, rec_u64(rec, fd->off));
+			json_u64(j, fd->key2, rec_u64(rec, fd->off2));
+		} else {
+			fprintf(o->f, "%" PRIu64 " -> %" PRIu64,
+				rec_u64(rec, fd->off), rec_u64(rec, fd->off2));
+		}
+		break;
+	case F_BYTE:
+		print_enum(o, fd->key, (rec_u32(rec, fd->off) >> fd->shift) &
+			   0xff, fd->enums);
+		break;
+	case F_HEX:
+		u32 = rec_u32(rec, fd->off);
+		if (j)
+			json_u64(j, fd->key, u32);
+		else
+			fprintf(o->f, "0x%" PRIx32, u32);
+		break;
 	case F_FLAG:
 		/* printed above: its text has no label when the bit is clear */
 		break;

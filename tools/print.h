@@ -48,12 +48,47 @@ struct bit_names {
 
 /* STA_* bits, named without the prefix: for status and ring records. */
 extern const struct bit_names sta_bits;
+/* The VMClock page's flags (TSMON_VMCLOCK_* and the bits beside them). */
+extern const struct bit_names vmclock_bits;
+/*
+ * A VMClock flag the tsmon ABI does not name, by its bit number in the
+ * page (<linux/vmclock-abi.h>): the page's time_esterror is valid.
+ */
+#define VMCLOCK_TIME_ESTERROR_VALID	(1U << 5)
+
+/* Names of the values of a small number, indexed by value. */
+struct enum_names {
+	const char *const *v;
+	size_t n;
+};
+
+#define ENUM_NAMES(a)	{ (a), ARRAY_SIZE(a) }
+
+/*
+ * The one-byte fields of a VMClock page (TSMON_VM_CLOCK_STATUS() ...):
+ * clock status "synchronized", counter "tsc", time type "utc", leap
+ * indicator "pre_pos" and so on.
+ */
+extern const struct enum_names vm_clock_statuses;
+extern const struct enum_names vm_counters;
+extern const struct enum_names vm_time_types;
+extern const struct enum_names vm_leap_indicators;
+
+/* The name of v, or NULL when names has none for it. */
+const char *enum_name_of(const struct enum_names *names, uint32_t v);
+
+/*
+ * v by its name: a JSON string under key, or its text; a value without a
+ * name is written as the number (in JSON too), so nothing is lost.
+ */
+void print_enum(const struct out *o, const char *key, uint32_t v,
+		const struct enum_names *names);
 
 /*
  * The set bits of v: in JSON an array under key, in text their names
  * joined by sep, or "none". A bit without a name is "bitN".
  */
-void print_bits(const struct out *o, const char *key, uint32_t v,
+void print_bits(const struct out *o, const char *key, uint64_t v,
 		const struct bit_names *names, const char *sep);
 
 /*

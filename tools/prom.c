@@ -302,6 +302,107 @@ static void write_phcs(FILE *f, const struct status *s)
 }
 
 /*
+ * The hypervisor's VMClock device. Nothing is written for a module that
+ * predates VMClock support: it cannot tell a VM without the device from
+ * one with it. What the page says is written only while a device is in
+ * use, its time errors only when the page gives time and marks them valid.
+ */
+static void write_vm(FILE *f, const struct status *s)
+{
+	/* the labels of tsmon_vm_clock_info, in order */
+	static const struct enum_names *const enums[] = {
+		&vm_clock_statuses, &vm_counters, &vm_time_types,
+		&vm_leap_indicators,
+	};
+	const struct tsmon_health *h = &s->h;
+	uint32_t bits = h->vm_state_bits;
+	uint64_t flags = h->vm_flags;
+	const char *labels[] = {
+		"clock_status", NULL, "counter", NULL, "time_type", NULL,
+		"leap_indicator", NULL, NULL,
+	};
+	char v[VALUE_LEN], names[4][16];
+	const char *name;
+	uint32_t val[4];
+	size_t i;
+
+	if (!status_has_vm(s))
+		return;
+	single(f, "tsmon_vm_clock_present", "gauge",
+	       "1 if a VMClock device (the hypervisor's clock page, whose "
+	       "disruption marker changes on live migration and snapshot "
+	       "restore) is watched, 0 if not: see tsmon_vm_clock_state.",
+	       h->vm_state == TSMON_VM_ACTIVE ? "1" : "0");
+	single(f, "tsmon_vm_clock_state", "gauge",
+	       "The VMClock device: 0 none, 1 active (watched), 2 invalid "
+	       "(found, no usable VMClock v1 page), 3 disabled (module "
+	       "parameter vmclock=0).",
+	       u64_value(v, h->vm_state));
+	single(f, "tsmon_vm_disruptions_total", "counter",
+	       "Changes of the VMClock disruption marker (live migrations, "
+	       "snapshot restores) since the module was loaded.",
+	       u64_value(v, h->vm_disruptions));
+	if (h->vm_disrupt_mono_ns && h->vm_disrupt_mono_ns <= s->now_mono)
+		single(f, "tsmon_vm_seconds_since_last_disruption", "gauge",
+		       "Time since the last change of the VMClock disruption "
+		       "marker, on CLOCK_MONOTONIC. Absent when there was none "
+		       "since the module was loaded.",
+		       nano_value(v, (int64_t)(s->now_mono -
+					       h->vm_disrupt_mono_ns)));
+	if (h->vm_state != TSMON_VM_ACTIVE)
+		return;
+
+	/* a float64 holds it exactly up to 2^53: enough to see it change */
+	single(f, "tsmon_vm_disruption_marker", "gauge",
+	       "The VMClock disruption marker as last read: it changes on "
+	       "every live migration or snapshot restore.",
+	       u64_value(v, h->vm_marker));
+	single(f, "tsmon_vm_disruption_soon", "gauge",
+	       "1 if the hypervisor announces a disruption (live migration) "
+	       "within about a day, 0 if not.",
+	       flags & TSMON_VMCLOCK_DISRUPTION_SOON ? "1" : "0");
+	single(f, "tsmon_vm_disruption_imminent", "gauge",
+	       "1 if the hypervisor announces a disruption (live migration) "
+	       "within about an hour, 0 if not.",
+	       flags & TSMON_VMCLOCK_DISRUPTION_IMMINENT ? "1" : "0");
+	single(f, "tsmon_vm_clock_status", "gauge",
+	       "The VMClock page's clock status: 0 unknown, 1 initializing, "
+	       "2 synchronized, 3 free_running, 4 unreliable; "
+	       "tsmon_vm_clock_info names it.",
+	       u64_value(v, TSMON_VM_CLOCK_STATUS(bits)));
+
+	val[0] = TSMON_VM_CLOCK_STATUS(bits);
+	val[1] = TSMON_VM_COUNTER_ID(bits);
+	val[2] = TSMON_VM_TIME_TYPE(bits);
+	val[3] = TSMON_VM_LEAP_INDICATOR(bits);
+	for (i = 0; i < ARRAY_SIZE(enums); i++) {
+		name = enum_name_of(enums[i], val[i]);
+		if (!name) {
+			snprintf(names[i], sizeof(names[i]), "%" PRIu32,
+				 val[i]);
+			name = names[i];
+		}
+		labels[2 * i + 1] = name;
+	}
+	family(f, "tsmon_vm_clock_info", "gauge",
+	       "Constant 1, labelled with what the VMClock page says: the "
+	       "host clock's status, the counter it relates to, the time type "
+	       "and the leap second indicator.");
+	sample(f, "tsmon_vm_clock_info", labels, "1");
+
+	if (TSMON_VM_COUNTER_ID(bits) == TSMON_VM_COUNTER_NONE)
+		return;
+	if (flags & VMCLOCK_TIME_ESTERROR_VALID)
+		single(f, "tsmon_vm_time_esterror_seconds", "gauge",
+		       "Estimated error of the time the VMClock page gives.",
+		       nano_value(v, (int64_t)h->vm_time_esterror_ns));
+	if (flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID)
+		single(f, "tsmon_vm_time_maxerror_seconds", "gauge",
+		       "Maximum error of the time the VMClock page gives.",
+		       nano_value(v, (int64_t)h->vm_time_maxerror_ns));
+}
+
+/*
  * The kernel's adjtimex(2) state as of the latest call tsmon captured:
  * node_exporter's timex metrics, same meaning, under tsmon's prefix.
  */
@@ -364,4 +465,5 @@ void prom_write(FILE *f, const struct status *s, const char *device)
 	write_events(f, s, device);
 	write_phcs(f, s);
 	write_timex(f, s);
+	write_vm(f, s);
 }

@@ -62,6 +62,28 @@ const char *clock_status_text(uint32_t status)
 	       clock_statuses[status].text : NULL;
 }
 
+static const char *const vm_states[] = {
+	[TSMON_VM_NONE]		= "none",
+	[TSMON_VM_ACTIVE]	= "active",
+	[TSMON_VM_INVALID]	= "invalid",
+	[TSMON_VM_DISABLED]	= "disabled",
+};
+
+const char *vm_state_name(uint32_t state)
+{
+	return state < ARRAY_SIZE(vm_states) ? vm_states[state] : NULL;
+}
+
+/*
+ * The VMClock fields were appended together: a block that reaches past
+ * the first holds them all. Over netlink, health_size is the length of the
+ * block the module sent.
+ */
+bool status_has_vm(const struct status *s)
+{
+	return s->info.health_size > offsetof(struct tsmon_health, vm_state);
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;

@@ -45,6 +45,15 @@ extern const struct bit_names time_flag_bits;
 const char *clock_status_name(uint32_t status);
 const char *clock_status_text(uint32_t status);
 
+/* enum tsmon_vm_state: "none", "active", "invalid", "disabled", or NULL. */
+const char *vm_state_name(uint32_t state);
+
+/*
+ * Whether the module that filled s->h has the VMClock fields: an older one
+ * has a shorter block, read as zeros, whose vm_state would claim "none".
+ */
+bool status_has_vm(const struct status *s);
+
 /*
  * Fill s from an open region: header facts, health block, head and a
  * bounded clock read with s's drift and cooldown. Failures are reported on

@@ -77,7 +77,7 @@ PRIO = {"clock_step": 4, "leap_armed": 5, "leap_disarmed": 5,
 	"resume": 5, "lost": 3, "ntp_sync": 5, "ntp_unsync": 4,
 	"ntp_mode": 6, "ntp_state": 6, "phc_step": 5, "phc_freq": 6,
 	"phc_phase": 6, "phc_extts": 7, "phc_pps": 7, "phc_add": 5,
-	"phc_remove": 5}
+	"phc_remove": 5, "vm_disruption": 4}
 assert len(ents) <= len(ring) == len(text), (len(ents), len(ring), len(text))
 for e, r, t in zip(ents, ring, text):
 	f = e["fields"]

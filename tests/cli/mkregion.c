@@ -26,13 +26,25 @@
  *               freq, constant, tick, syncs, sync_mono, sync_maxerror,
  *               sync_esterror, sync_interval, sync_last_interval,
  *               disrupt_mono, disrupt_type (a type name or number),
- *               offs_real, phc_count, phc_overflow. A *_mono key also has
- *               an *_ago form: that many ns before CLOCK_MONOTONIC now.
+ *               offs_real, phc_count, phc_overflow; the VMClock fields
+ *               vm_state (none, active, invalid, disabled or a number),
+ *               vm_bits (all of vm_state_bits) or its bytes one by one:
+ *               vm_clock_status, vm_counter, vm_time_type, vm_leap (names
+ *               as tsmon prints them, or numbers), vm_marker,
+ *               vm_disruptions, vm_disrupt_mono, vm_flags, vm_seq, vm_tai,
+ *               vm_period_shift, vm_gen, vm_counter_value, vm_period,
+ *               vm_time_sec, vm_time_frac, vm_esterror, vm_maxerror. A
+ *               *_mono key also has an *_ago form: that many ns before
+ *               CLOCK_MONOTONIC now.
  *   -p KEY=VAL[,KEY=VAL...]
  *               add a PHC slot to the health block (repeatable), see
  *               phc_keys[]: index, name, flags, steps, step_mono,
  *               step_ago, step_delta, freq, freq_updates
  *   -U MONO_NS  health block update time
+ *   -z SIZE     health_size in the header, as an older module that fills
+ *               less of the block would write it: a number of bytes, or a
+ *               -n key, for the block up to that field (the bytes past it
+ *               are still written: readers must ignore them)
  *   -X MAGIC    write this magic instead of TSMON_MAGIC
  *   -V N        write ABI version N
  *   -t BYTES    write only the first BYTES bytes of the region
@@ -46,13 +58,17 @@
  * esterror; for PHC records index, how (settime, setoffset or a number),
  * delta, time (phc_step), freq, scaled, suppressed (phc_freq), offset
  * (phc_phase), channel, ts, flags (phc_extts), name, flags (phc_add,
- * phc_remove). Numbers are decimal or 0x hex; negative values are allowed.
+ * phc_remove); for vm_disruption before, after (the markers), flags, state
+ * (all of it) or its bytes clock_status, counter, time_type, leap (as for
+ * the vm_ keys of -n). Numbers are decimal or 0x hex; negative values are
+ * allowed.
  *
  * Unless -n says otherwise, the health block starts as the module's does
  * before any adjtimex call (state unknown) with REALTIME - MONOTONIC of
  * this host now, and follows the events: NTP status and state, the last
- * disruption and, for steps and leaps, REALTIME - MONOTONIC, and the PHC
- * table as PHCs come, go, step and change frequency.
+ * disruption and, for steps and leaps, REALTIME - MONOTONIC, the PHC
+ * table as PHCs come, go, step and change frequency, and the VMClock
+ * fields a vm_disruption updates.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +108,7 @@ static const char *const type_names[] = {
 	[TSMON_EVENT_PHC_PPS]		= "phc_pps",
 	[TSMON_EVENT_PHC_ADD]		= "phc_add",
 	[TSMON_EVENT_PHC_REMOVE]	= "phc_remove",
+	[TSMON_EVENT_VM_DISRUPTION]	= "vm_disruption",
 };
 
 static const char *const phc_hows[] = {
@@ -113,12 +130,55 @@ static const char *const dirs[] = {
 /* The kernel's time_state values (TIME_OK ... TIME_WAIT). */
 static const char *const states[] = { "ok", "ins", "del", "oop", "wait" };
 
+static const char *const vm_states[] = {
+	[TSMON_VM_NONE]		= "none",
+	[TSMON_VM_ACTIVE]	= "active",
+	[TSMON_VM_INVALID]	= "invalid",
+	[TSMON_VM_DISABLED]	= "disabled",
+};
+
+/* The VMClock page's one-byte fields, values as in the VMClock ABI. */
+static const char *const vm_clock_statuses[] = {
+	"unknown", "initializing", "synchronized", "free_running", "unreliable",
+};
+static const char *const vm_counters[] = {
+	[0] = "arm_vcnt", [1] = "tsc", [TSMON_VM_COUNTER_NONE] = "none",
+};
+static const char *const vm_time_types[] = { "utc", "tai", "monotonic" };
+static const char *const vm_leaps[] = {
+	"none", "pre_pos", "pre_neg", "pos", "post_pos", "post_neg",
+};
+
 enum health_kind {
 	H_U32,
 	H_U64,
 	H_AGO,		/* a CLOCK_MONOTONIC field given as ns before now */
 	H_STATE,	/* a time_state name or number */
 	H_TYPE,		/* an event type name or number */
+	/* by the names in vm_kinds[], or numbers */
+	H_VM_STATE,		/* enum tsmon_vm_state */
+	H_VM_CLOCK_STATUS,	/* the bytes of vm_state_bits ... */
+	H_VM_COUNTER,
+	H_VM_TIME_TYPE,
+	H_VM_LEAP,
+};
+
+/*
+ * The names of the values of the VMClock kinds and, for a byte of a
+ * packed state word (TSMON_VM_CLOCK_STATUS() ...), the bit it starts at.
+ */
+static const struct {
+	const char *const *names;
+	size_t n;
+	int shift;		/* -1: the whole u32 */
+} vm_kinds[] = {
+	[H_VM_STATE]		= { vm_states, ARRAY_SIZE(vm_states), -1 },
+	[H_VM_CLOCK_STATUS]	= { vm_clock_statuses,
+				    ARRAY_SIZE(vm_clock_statuses), 0 },
+	[H_VM_COUNTER]		= { vm_counters, ARRAY_SIZE(vm_counters), 8 },
+	[H_VM_TIME_TYPE]	= { vm_time_types, ARRAY_SIZE(vm_time_types),
+				    16 },
+	[H_VM_LEAP]		= { vm_leaps, ARRAY_SIZE(vm_leaps), 24 },
 };
 
 #define HOFF(f)		offsetof(struct tsmon_health, f)
@@ -152,6 +212,27 @@ static const struct {
 	{ "offs_real",		H_U64, HOFF(offs_real_ns) },
 	{ "phc_count",		H_U32, HOFF(phc_count) },
 	{ "phc_overflow",	H_U32, HOFF(phc_overflow) },
+	{ "vm_state",		H_VM_STATE, HOFF(vm_state) },
+	{ "vm_bits",		H_U32, HOFF(vm_state_bits) },
+	{ "vm_clock_status",	H_VM_CLOCK_STATUS, HOFF(vm_state_bits) },
+	{ "vm_counter",		H_VM_COUNTER, HOFF(vm_state_bits) },
+	{ "vm_time_type",	H_VM_TIME_TYPE, HOFF(vm_state_bits) },
+	{ "vm_leap",		H_VM_LEAP, HOFF(vm_state_bits) },
+	{ "vm_marker",		H_U64, HOFF(vm_marker) },
+	{ "vm_disruptions",	H_U64, HOFF(vm_disruptions) },
+	{ "vm_disrupt_mono",	H_U64, HOFF(vm_disrupt_mono_ns) },
+	{ "vm_disrupt_ago",	H_AGO, HOFF(vm_disrupt_mono_ns) },
+	{ "vm_flags",		H_U64, HOFF(vm_flags) },
+	{ "vm_seq",		H_U32, HOFF(vm_seq_count) },
+	{ "vm_tai",		H_U32, HOFF(vm_tai_offset) },
+	{ "vm_period_shift",	H_U32, HOFF(vm_counter_period_shift) },
+	{ "vm_gen",		H_U64, HOFF(vm_gen_counter) },
+	{ "vm_counter_value",	H_U64, HOFF(vm_counter_value) },
+	{ "vm_period",		H_U64, HOFF(vm_counter_period_frac_sec) },
+	{ "vm_time_sec",	H_U64, HOFF(vm_time_sec) },
+	{ "vm_time_frac",	H_U64, HOFF(vm_time_frac_sec) },
+	{ "vm_esterror",	H_U64, HOFF(vm_time_esterror_ns) },
+	{ "vm_maxerror",	H_U64, HOFF(vm_time_maxerror_ns) },
 };
 
 #define POFF(f)		offsetof(struct tsmon_phc_slot, f)
@@ -227,6 +308,21 @@ static uint32_t state_num(const char *s)
 	return lookup(s, states, ARRAY_SIZE(states));
 }
 
+/*
+ * A value of a VMClock kind into *word: the whole word, or its byte, the
+ * rest of the word kept.
+ */
+static void set_vm(uint32_t *word, enum health_kind kind, const char *val)
+{
+	uint32_t v = lookup(val, vm_kinds[kind].names, vm_kinds[kind].n);
+	int shift = vm_kinds[kind].shift;
+
+	if (shift < 0)
+		*word = v;
+	else
+		*word = (*word & ~(0xffU << shift)) | (v & 0xff) << shift;
+}
+
 /* Store the value val of a field of the given kind at field. */
 static void set_field(unsigned char *field, enum health_kind kind,
 		      const char *val)
@@ -235,6 +331,15 @@ static void set_field(unsigned char *field, enum health_kind kind,
 	uint64_t v;
 
 	switch (kind) {
+	case H_VM_STATE:
+	case H_VM_CLOCK_STATUS:
+	case H_VM_COUNTER:
+	case H_VM_TIME_TYPE:
+	case H_VM_LEAP:
+		memcpy(&v32, field, sizeof(v32));
+		set_vm(&v32, kind, val);
+		v = v32;
+		break;
 	case H_STATE:
 		v = state_num(val);
 		break;
@@ -270,6 +375,17 @@ static void set_health(struct tsmon_health *h, char *arg)
 		die("unknown health key", arg);
 	set_field((unsigned char *)h + health_keys[i].off, health_keys[i].kind,
 		  val);
+}
+
+/* -z: a size in bytes, or the offset of the field a health key sets. */
+static uint64_t health_offset(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(health_keys); i++)
+		if (!strcmp(arg, health_keys[i].key))
+			return health_keys[i].off;
+	return num(arg);
 }
 
 static void set_name(__u64 *words, size_t nwords, const char *s)
@@ -314,7 +430,10 @@ static void add_phc(struct tsmon_health *h, char *arg)
 	}
 }
 
-/* Where a PHC record keeps the PHC index and its flags, by type. */
+/*
+ * Where a record keeps its PHC index and its flags word, by type: PHC
+ * records and, for its flags, vm_disruption.
+ */
 static void phc_fields(struct tsmon_record *r, __u32 **index, __u32 **flags)
 {
 	*index = NULL;
@@ -339,6 +458,9 @@ static void phc_fields(struct tsmon_record *r, __u32 **index, __u32 **flags)
 		*index = &r->phc.index;
 		*flags = &r->phc.flags;
 		break;
+	case TSMON_EVENT_VM_DISRUPTION:
+		*flags = &r->vm.flags;
+		break;
 	}
 }
 
@@ -346,7 +468,7 @@ static void parse_event(char *arg, struct event *ev)
 {
 	struct tsmon_record *r = &ev->rec;
 	char *star, *key, *val, *save = NULL;
-	uint32_t *before, *after, *phc_index, *phc_flags;
+	uint32_t *before, *after, *phc_index, *rec_flags;
 	uint64_t ago;
 
 	memset(ev, 0, sizeof(*ev));
@@ -377,7 +499,7 @@ static void parse_event(char *arg, struct event *ev)
 		before = &r->tai.tai_before;
 		after = &r->tai.tai_after;
 	}
-	phc_fields(r, &phc_index, &phc_flags);
+	phc_fields(r, &phc_index, &rec_flags);
 
 	while ((key = strtok_r(NULL, ",", &save))) {
 		val = strchr(key, '=');
@@ -400,8 +522,8 @@ static void parse_event(char *arg, struct event *ev)
 			  &r->phc_step.delta_ns : &r->step.delta_ns) = num(val);
 		} else if (phc_index && !strcmp(key, "index")) {
 			*phc_index = num(val);
-		} else if (phc_flags && !strcmp(key, "flags")) {
-			*phc_flags = num(val);
+		} else if (rec_flags && !strcmp(key, "flags")) {
+			*rec_flags = num(val);
 		} else if (!strcmp(key, "how")) {
 			r->phc_step.how = lookup(val, phc_hows,
 						 ARRAY_SIZE(phc_hows));
@@ -430,6 +552,22 @@ static void parse_event(char *arg, struct event *ev)
 			*(r->type == TSMON_EVENT_LEAP_APPLIED ?
 			  &r->leap_applied.direction : &r->leap.direction) =
 				lookup(val, dirs, ARRAY_SIZE(dirs));
+		} else if (r->type == TSMON_EVENT_VM_DISRUPTION &&
+			   !strcmp(key, "before")) {
+			r->vm.marker_before = num(val);
+		} else if (r->type == TSMON_EVENT_VM_DISRUPTION &&
+			   !strcmp(key, "after")) {
+			r->vm.marker_after = num(val);
+		} else if (!strcmp(key, "state")) {
+			r->vm.state = num(val);
+		} else if (!strcmp(key, "clock_status")) {
+			set_vm(&r->vm.state, H_VM_CLOCK_STATUS, val);
+		} else if (!strcmp(key, "counter")) {
+			set_vm(&r->vm.state, H_VM_COUNTER, val);
+		} else if (!strcmp(key, "time_type")) {
+			set_vm(&r->vm.state, H_VM_TIME_TYPE, val);
+		} else if (!strcmp(key, "leap")) {
+			set_vm(&r->vm.state, H_VM_LEAP, val);
 		} else if (!strcmp(key, "before")) {
 			*before = r->type == TSMON_EVENT_NTP_STATE ?
 				  state_num(val) : (uint32_t)num(val);
@@ -522,6 +660,7 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 	case TSMON_EVENT_LEAP_APPLIED:
 	case TSMON_EVENT_RESUME:
 	case TSMON_EVENT_CLOCKSOURCE_CHANGE:
+	case TSMON_EVENT_VM_DISRUPTION:
 		h->disrupt_mono_ns = r->mono_ns;
 		h->disrupt_type = r->type;
 		break;
@@ -570,6 +709,16 @@ static void health_follow(struct tsmon_health *h, const struct tsmon_record *r)
 		break;
 	case TSMON_EVENT_NTP_STATE:
 		h->ntp_state = r->ntp_state.state_after;
+		break;
+	case TSMON_EVENT_VM_DISRUPTION:
+		/* only a device in use has a marker to see change */
+		h->vm_state = TSMON_VM_ACTIVE;
+		h->vm_marker = r->vm.marker_after;
+		h->vm_disruptions++;
+		h->vm_disrupt_mono_ns = r->mono_ns;
+		h->vm_state_bits = r->vm.state;
+		/* the record has the low half of the page's flags */
+		h->vm_flags = (h->vm_flags & ~0xffffffffULL) | r->vm.flags;
 		break;
 	}
 	phc_follow(h, r);
@@ -638,7 +787,7 @@ static void usage(void)
 	      "[-T N] [-S N] [-F PPB]\n"
 	      "                [-m T:C:S] [-L DIR@NS] [-n KEY=VAL]... "
 	      "[-p KEY=VAL,...]...\n"
-	      "                [-U MONO_NS]\n"
+	      "                [-U MONO_NS] [-z SIZE]\n"
 	      "                [-X MAGIC] [-V N] [-t BYTES]\n"
 	      "                OUT [EVENT...]\n", stderr);
 	exit(2);
@@ -647,7 +796,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	uint64_t magic = TSMON_MAGIC, abi = TSMON_ABI_VERSION, id = 0;
-	uint64_t update = 0, truncate = 0;
+	uint64_t update = 0, truncate = 0, health_size = 0;
 	unsigned long entries = 64;
 	struct tsmon_health h;
 	struct event *evs;
@@ -662,7 +811,7 @@ int main(int argc, char **argv)
 	h.ntp_state = TSMON_NTP_STATE_UNKNOWN;
 	h.offs_real_ns = start_real - start_mono;
 	while ((opt = getopt(argc, argv,
-			     "ae:i:H:c:T:S:F:m:L:n:p:U:X:V:t:")) >= 0) {
+			     "ae:i:H:c:T:S:F:m:L:n:p:U:X:V:t:z:")) >= 0) {
 		switch (opt) {
 		case 'a':
 			append = 1;
@@ -721,6 +870,9 @@ int main(int argc, char **argv)
 		case 't':
 			truncate = num(optarg);
 			break;
+		case 'z':
+			health_size = health_offset(optarg);
+			break;
 		default:
 			usage();
 		}
@@ -758,6 +910,8 @@ int main(int argc, char **argv)
 	region_health_write(&r, &h);
 	r.hdr->magic = magic;
 	r.hdr->abi_version = abi;
+	if (health_size)
+		r.hdr->health_size = health_size;
 
 	tmpl = malloc(strlen(out) + sizeof(".XXXXXX"));
 	if (!tmpl)

@@ -159,7 +159,7 @@ expect_in "unknown type is named" "$err" "'bogus'"
 ALL_TYPES="clock_step leap_armed leap_disarmed leap_applied tai_change
 	   clocksource_change resume lost ntp_sync ntp_unsync ntp_mode
 	   ntp_state phc_step phc_freq phc_phase phc_extts phc_pps phc_add
-	   phc_remove"
+	   phc_remove vm_disruption"
 for t in $ALL_TYPES; do
 	expect_in "unknown type error lists $t" "$err" " $t"
 done
@@ -382,7 +382,7 @@ assert s["event_counts"] == {"clock_step": 1, "leap_armed": 2,
 	"clocksource_change": 1, "resume": 1, "ntp_sync": 1, "ntp_unsync": 1,
 	"ntp_mode": 1, "ntp_state": 1, "phc_step": 0, "phc_freq": 0,
 	"phc_phase": 0, "phc_extts": 0, "phc_pps": 0, "phc_add": 0,
-	"phc_remove": 0}, s["event_counts"]
+	"phc_remove": 0, "vm_disruption": 0}, s["event_counts"]
 n = s["ntp"]
 assert n["state"] == "ins" and n["captures"] == 0 and n["syncs"] == 0, n
 assert {k for k, v in n.items() if v is not None} == \
@@ -434,7 +434,7 @@ assert list(s) == ["abi_version", "instance_id", "load_real_ns",
 	"ntp_status", "ntp_status_flags", "ntp", "last_step", "disruption",
 	"freq_ppb", "tk_mult", "cs_mult", "cs_shift", "event_counts",
 	"update_mono_ns", "offs_real_ns", "clock", "phcs", "phc_overflow",
-	"phc_freq_threshold_ppb", "phc_freq_interval_ms"], list(s)
+	"phc_freq_threshold_ppb", "phc_freq_interval_ms", "vm"], list(s)
 assert list(s["ntp"]) == ["state", "captures", "capture_mono_ns",
 	"capture_modes", "capture_mode_flags", "status", "status_flags",
 	"maxerror_ns", "esterror_ns", "offset_ns", "freq_ppb", "constant",
@@ -442,7 +442,12 @@ assert list(s["ntp"]) == ["state", "captures", "capture_mono_ns",
 	"sync_esterror_ns", "sync_interval_ns", "sync_last_interval_ns"]
 assert list(s["clock"]) == ["status", "flags", "real_ns", "mono_ns",
 	"bound_ns", "earliest_ns", "latest_ns", "sync_age_ns", "drift_ppb",
-	"cooldown_ns"]'
+	"cooldown_ns"]
+assert list(s["vm"]) == ["state", "marker", "disruptions",
+	"disruption_mono_ns", "seq_count", "clock_status", "counter",
+	"time_type", "leap_indicator", "flags", "flag_names", "disruption_soon",
+	"disruption_imminent", "tai_offset_valid", "tai_offset", "gen_counter",
+	"time"], list(s["vm"])'
 
 # ---------------------------------------------------------------- ring
 
@@ -759,11 +764,13 @@ run -d "$TMP/step.bin" status
 expect_line "text: disrupted" "$out" '^clock +DISRUPTED \(cooldown, unbounded\)$'
 expect_line "text: last disruption" "$out" \
 	'^last disruption +clock_step, [0-9.]+s ago$'
+# Past the cooldown the clock stays disrupted until a sync update measures
+# it again: a caller that reads only the status must not trust it.
 run -d "$TMP/step.bin" status --json --cooldown 0.5
-expect_json "--cooldown 0.5: over, still unbounded" '
+expect_json "--cooldown 0.5: over, still disrupted and unbounded" '
 (s,) = recs
 c = s["clock"]
-assert c["status"] == "synchronized" and c["flags"] == ["unbounded"], c
+assert c["status"] == "disrupted" and c["flags"] == ["unbounded"], c
 assert c["cooldown_ns"] == 500000000, c'
 run -d "$TMP/step.bin" status --cooldown 0.5
 expect_line "text: cooldown shown" "$out" \
@@ -1041,6 +1048,272 @@ run -d "$TMP/phcname.bin" status
 expect_line "PHC: control character in the status name" "$out" \
 	'^ptp0 +"a\?b"c"$'
 
+# ---------------------------------------------------------------- VMClock
+
+# A VM with a VMClock device that was migrated twice: the health block
+# follows the records (state, marker, count, time of the last, the page's
+# bytes and the low half of its flags) and carries the rest of what the
+# page says. A marker of 2^64 - 1 must come out exactly; bit 36 of the
+# flags has no name, and the record carries only bits 0-31.
+export VM_MAX=18446744073709551615
+export VM_FRAC=$((0x4000000000000000))	# 0.25 s
+export VM_PERIOD=98382635063		# 2^-68 s units: 1/3 ns
+RV=$TMP/vm.bin
+mkregion -H 7 -n vm_state=active -n vm_marker=5 -n vm_seq=6 \
+	-n vm_flags=0x1000000000 -n vm_tai=37 -n vm_gen=3 \
+	-n vm_time_sec=1798761600 -n vm_time_frac=$VM_FRAC -n vm_esterror=1500 \
+	-n vm_maxerror=10000 -n vm_counter_value=123456789012 \
+	-n vm_period=$VM_PERIOD -n vm_period_shift=4 "$RV" \
+	vm_disruption,before=5,after=6,flags=0x3,clock_status=free_running,counter=tsc,time_type=utc,leap=none \
+	resume,sleep=1 \
+	vm_disruption,before=6,after=$VM_MAX,flags=0x167,clock_status=synchronized,counter=tsc,time_type=tai,leap=pre_pos
+
+run -d "$RV" ring
+expect_rc "VM: ring exits 0" 0
+expect_line "VM: vm_disruption" "$out" \
+	'^ +1  [0-9T:.Z-]+ +[0-9.]+  vm_disruption +marker 5 -> 6 clock_status=free_running counter=tsc time_type=utc leap_indicator=none flags=0x3 \(disruption soon\)$'
+expect_line "VM: vm_disruption with every flag and a 64-bit marker" "$out" \
+	'^ +3  [0-9T:.Z-]+ +[0-9.]+  vm_disruption +marker 6 -> 18446744073709551615 clock_status=synchronized counter=tsc time_type=tai leap_indicator=pre_pos flags=0x167 \(disruption soon\) \(disruption imminent\)$'
+run -d "$RV" ring --json --type vm_disruption
+expect_json "VM: ring --json, exactly the keys of vm_disruption" '
+M = int(env["VM_MAX"])
+want = [
+	{"marker_before": 5, "marker_after": 6, "clock_status": "free_running",
+	 "counter": "tsc", "time_type": "utc", "leap_indicator": "none",
+	 "flags": 3, "disruption_soon": True, "disruption_imminent": False},
+	{"marker_before": 6, "marker_after": M, "clock_status": "synchronized",
+	 "counter": "tsc", "time_type": "tai", "leap_indicator": "pre_pos",
+	 "flags": 0x167, "disruption_soon": True, "disruption_imminent": True},
+]
+assert [r["seq"] for r in recs] == [1, 3], recs
+for r, w in zip(recs, want):
+	assert list(r)[:4] == ["seq", "type", "mono_ns", "real_ns"], r
+	assert r["type"] == "vm_disruption", r
+	assert {k: r[k] for k in list(r)[4:]} == w, (r, w)
+	assert list(r)[4:] == list(w), list(r)'
+
+run -d "$RV" status
+expect_rc "VM: status exits 0" 0
+export STATUS_TEXT=$out
+expect_py "VM: a section of its own, last, after an empty line" '
+text = lines("STATUS_TEXT")
+i = text.index("Virtual machine")
+assert text[i - 1] == "" and text[i + 1].startswith("vm clock "), text
+assert all(l.startswith(("vm ", " ")) for l in text[i + 1:]), text'
+expect_line "VM: state" "$out" '^vm clock +active$'
+expect_line "VM: marker and page sequence" "$out" \
+	'^vm marker +18446744073709551615 \(page seq count 6\)$'
+expect_line "VM: disruptions, the last by mono time and age" "$out" \
+	'^vm disruptions +2, last at mono [0-9]+\.[0-9]{9} \([0-9.]+s ago\)$'
+expect_line "VM: clock status" "$out" '^vm clock status synchronized$'
+expect_line "VM: counter" "$out" '^vm counter +tsc$'
+expect_line "VM: time type" "$out" '^vm time type +tai$'
+expect_line "VM: leap indicator" "$out" '^vm leap +pre_pos$'
+expect_line "VM: flags, named" "$out" \
+	'^vm flags +0x1000000167 \(tai offset valid, disruption soon, disruption imminent, time esterror valid, time maxerror valid, vm gen counter present, bit36\)$'
+expect_line "VM: TAI offset" "$out" '^vm tai offset +37 s$'
+expect_line "VM: generation counter" "$out" '^vm generation +3$'
+expect_line "VM: time" "$out" '^vm time +1798761600\.250000000 \(tai\)$'
+expect_line "VM: time errors" "$out" \
+	'^ +esterror 1\.5 us \(1500 ns\), maxerror 10 us \(10000 ns\)$'
+expect_line "VM: counter and period" "$out" \
+	'^ +counter 123456789012, period 0\.333333333 ns \(frac 98382635063, shift 4\)$'
+expect_line "VM: last disruption is the VM's" "$out" \
+	'^last disruption +vm_disruption, [0-9.]+s ago$'
+expect_line "VM: counted" "$out" '^ +vm_disruption +2$'
+
+run -d "$RV" ring --json
+export RING_JSON=$out
+run -d "$RV" status --json
+expect_json "VM: status --json agrees with the ring and the page" '
+(s,) = recs
+ring = [json.loads(l) for l in env["RING_JSON"].splitlines()]
+vms = [r for r in ring if r["type"] == "vm_disruption"]
+v = s["vm"]
+assert v["state"] == "active", v
+assert v["marker"] == vms[-1]["marker_after"] == int(env["VM_MAX"]), v
+assert v["disruptions"] == len(vms) == s["event_counts"]["vm_disruption"], v
+assert v["disruption_mono_ns"] == vms[-1]["mono_ns"], v
+assert s["disruption"] == {"type": "vm_disruption",
+	"mono_ns": vms[-1]["mono_ns"]}, s["disruption"]
+for k in ("clock_status", "counter", "time_type", "leap_indicator"):
+	assert v[k] == vms[-1][k], k
+assert v["flags"] == 0x1000000167, v
+assert v["flags"] & 0xffffffff == vms[-1]["flags"], v
+assert v["flag_names"] == ["tai_offset_valid", "disruption_soon",
+	"disruption_imminent", "time_esterror_valid", "time_maxerror_valid",
+	"vm_gen_counter_present", "bit36"], v
+assert (v["disruption_soon"], v["disruption_imminent"],
+	v["tai_offset_valid"]) == (True, True, True), v
+assert v["tai_offset"] == 37 and v["gen_counter"] == 3, v
+assert v["seq_count"] == 6, v
+assert v["time"] == {"time_sec": 1798761600,
+	"time_frac_sec": int(env["VM_FRAC"]), "esterror_ns": 1500,
+	"maxerror_ns": 10000, "counter_value": 123456789012,
+	"counter_period_frac_sec": int(env["VM_PERIOD"]),
+	"counter_period_shift": 4}, v["time"]'
+
+run -d "$RV" status --prometheus
+expect_rc "VM: status --prometheus exits 0" 0
+for l in 'tsmon_vm_clock_present 1' 'tsmon_vm_clock_state 1' \
+	 'tsmon_vm_disruptions_total 2' \
+	 'tsmon_vm_disruption_marker 18446744073709551615' \
+	 'tsmon_vm_disruption_soon 1' 'tsmon_vm_disruption_imminent 1' \
+	 'tsmon_vm_clock_status 2' \
+	 'tsmon_vm_clock_info{clock_status="synchronized",counter="tsc",time_type="tai",leap_indicator="pre_pos"} 1' \
+	 'tsmon_vm_time_esterror_seconds 0.0000015' \
+	 'tsmon_vm_time_maxerror_seconds 0.00001' \
+	 'tsmon_events_total{type="vm_disruption"} 2'; do
+	if grep -qxF -- "$l" <<<"$out"; then
+		ok "VM: prometheus: $l"
+	else
+		not_ok "VM: prometheus: $l" "$out"
+	fi
+done
+expect_line "VM: prometheus: time since the last disruption" "$out" \
+	'^tsmon_vm_seconds_since_last_disruption [0-9]+(\.[0-9]+)?$'
+if msg=$(python3 tests/prom/parse.py <<<"$out" 2>&1); then
+	ok "VM: prometheus: valid exposition"
+else
+	not_ok "VM: prometheus: valid exposition" "$msg"
+fi
+
+# The migration leaves the clock unmeasured: disrupted through the
+# cooldown and after it, until the next sync update.
+mkregion "${NTP_ARGS[@]}" -n sync_ago=2000000000 "$TMP/vmstep.bin" \
+	vm_disruption,before=1,after=2,counter=none,ago=1000000000
+run -d "$TMP/vmstep.bin" status --json
+expect_json "VM: a disruption after the sync update: disrupted, unbounded" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "disrupted", c
+assert c["flags"] == ["cooldown", "unbounded"], c
+assert s["disruption"]["type"] == "vm_disruption", s["disruption"]'
+run -d "$TMP/vmstep.bin" status --json --cooldown 0.5
+expect_json "VM: past the cooldown, still disrupted" '
+(s,) = recs
+c = s["clock"]
+assert c["status"] == "disrupted" and c["flags"] == ["unbounded"], c'
+
+# No counter: the page gives no time. Values beyond the names this tool
+# knows are shown as numbers, in text and JSON alike.
+RVN=$TMP/vmnocounter.bin
+mkregion -n vm_state=active -n vm_marker=1 -n vm_time_sec=99 "$RVN" \
+	vm_disruption,before=1,after=2,clock_status=9,counter=none,time_type=3,leap=6
+run -d "$RVN" ring
+expect_line "VM: unnamed values in text" "$out" \
+	' vm_disruption +marker 1 -> 2 clock_status=9 counter=none time_type=3 leap_indicator=6 flags=0x0$'
+run -d "$RVN" ring --json
+expect_json "VM: unnamed values in JSON are numbers" '
+(r,) = recs
+assert (r["clock_status"], r["counter"], r["time_type"],
+	r["leap_indicator"]) == (9, "none", 3, 6), r
+assert r["flags"] == 0 and not r["disruption_soon"], r
+assert not r["disruption_imminent"], r'
+run -d "$RVN" status
+expect_line "VM: no counter, no time" "$out" \
+	'^vm time +no time data from the hypervisor \(counter none\)$'
+expect_line "VM: unnamed clock status" "$out" '^vm clock status 9$'
+expect_line "VM: no flags" "$out" '^vm flags +none$'
+expect_line "VM: TAI offset not valid" "$out" \
+	'^vm tai offset +unknown \(not valid in the page\)$'
+if grep -q '^vm generation' <<<"$out"; then
+	not_ok "VM: no generation counter unless the page has one" "$out"
+else
+	ok "VM: no generation counter unless the page has one"
+fi
+run -d "$RVN" status --json
+expect_json "VM: no counter: time null" '
+(s,) = recs
+v = s["vm"]
+assert v["state"] == "active" and v["counter"] == "none", v
+assert v["time"] is None, v
+assert v["clock_status"] == 9 and v["time_type"] == 3, v
+assert v["leap_indicator"] == 6, v
+assert v["flags"] == 0 and v["flag_names"] == [], v
+assert v["tai_offset_valid"] is False and v["tai_offset"] is None, v
+assert v["gen_counter"] is None, v'
+run -d "$RVN" status --prometheus
+expect_in "VM: prometheus: unnamed values as numbers" "$out" \
+	'tsmon_vm_clock_info{clock_status="9",counter="none",time_type="3",leap_indicator="6"} 1'
+if grep -q '^tsmon_vm_time_' <<<"$out"; then
+	not_ok "VM: prometheus: no time errors without a counter" "$out"
+else
+	ok "VM: prometheus: no time errors without a counter"
+fi
+
+# No device: the state says so, and nothing the page would say is made up.
+run -d "$R0" status
+expect_line "VM: no device" "$out" '^vm clock +no VMClock device$'
+if grep -qE '^vm (marker|disruptions|time|flags) ' <<<"$out"; then
+	not_ok "VM: nothing else without a device" "$out"
+else
+	ok "VM: nothing else without a device"
+fi
+run -d "$R0" status --json
+expect_json "VM: no device: state none, counts 0, the rest null" '
+(s,) = recs
+v = s["vm"]
+assert v["state"] == "none" and v["disruptions"] == 0, v
+assert {k for k, x in v.items() if x is not None} == \
+	{"state", "disruptions"}, v'
+run -d "$R0" status --prometheus
+expect_in "VM: prometheus: no device" "$out" 'tsmon_vm_clock_present 0'
+expect_in "VM: prometheus: no device, state 0" "$out" 'tsmon_vm_clock_state 0'
+expect_in "VM: prometheus: no device, no disruption" "$out" \
+	'tsmon_vm_disruptions_total 0'
+if grep -qE '^tsmon_vm_(disruption_marker|seconds_since|clock_info|clock_status)' \
+	<<<"$out"; then
+	not_ok "VM: prometheus: nothing about a page without a device" "$out"
+else
+	ok "VM: prometheus: nothing about a page without a device"
+fi
+
+# A device found but not used, and a state this version does not know.
+for st in invalid:2:'invalid \(a device without a usable VMClock v1 page\)' \
+	  disabled:3:'disabled \(module parameter vmclock=0\)' \
+	  7:7:'unknown state 7'; do
+	name=${st%%:*}
+	rest=${st#*:}
+	mkregion -n vm_state="$name" -n vm_marker=4 "$TMP/vmstate.bin"
+	run -d "$TMP/vmstate.bin" status
+	expect_line "VM: state $name in text" "$out" "^vm clock +${rest#*:}\$"
+	run -d "$TMP/vmstate.bin" status --json
+	VM_STATE=$name expect_json "VM: state $name in JSON, no page values" '
+(s,) = recs
+v = s["vm"]
+want = env["VM_STATE"]
+assert v["state"] == (int(want) if want.isdigit() else want), v
+assert v["marker"] is None and v["time"] is None, v'
+	run -d "$TMP/vmstate.bin" status --prometheus
+	expect_in "VM: state $name in prometheus" "$out" \
+		"tsmon_vm_clock_state ${rest%%:*}"
+	expect_in "VM: state $name: not present" "$out" \
+		'tsmon_vm_clock_present 0'
+done
+
+# A module older than VMClock support has a shorter block: whatever lies
+# past it, the VM state is unknown, not "none".
+RVO=$TMP/vmold.bin
+mkregion -z vm_state -n vm_state=active -n vm_marker=9 -n vm_disruptions=4 \
+	"$RVO"
+run -d "$RVO" status
+expect_rc "VM: older module: status exits 0" 0
+expect_line "VM: older module: unknown" "$out" \
+	'^vm clock +unknown \(the module predates VMClock support\)$'
+run -d "$RVO" status --json
+expect_json "VM: older module: every key null" '
+(s,) = recs
+v = s["vm"]
+assert set(v.values()) == {None}, v
+assert len(v) == 17, v'
+run -d "$RVO" status --prometheus
+if grep -q '^tsmon_vm_' <<<"$out"; then
+	not_ok "VM: older module: no tsmon_vm_ metrics" "$out"
+else
+	ok "VM: older module: no tsmon_vm_ metrics"
+fi
+
 # ---------------------------------------------------------------- pipes
 
 # More output than a pipe holds, into a reader that leaves after one line.
@@ -1105,7 +1378,10 @@ if command -v valgrind >/dev/null; then
 		    "$R2 ring --json --since 1" "$R1 ring" "$R1 ring --json" \
 		    "$R6 status --drift kernel" "$R6 status --json" \
 		    "$TMP/step.bin status --json" "$RP ring" \
-		    "$RP ring --json" "$RP status" "$RP status --json"; do
+		    "$RP ring --json" "$RP status" "$RP status --json" \
+		    "$RV ring" "$RV ring --json" "$RV status" \
+		    "$RV status --json" "$RV status --prometheus" \
+		    "$RVO status --json"; do
 		valgrind -q --leak-check=full --show-leak-kinds=all \
 			--errors-for-leak-kinds=all --error-exitcode=99 \
 			"$TSMON" -d $args >/dev/null 2>"$TMP/vg"
