@@ -70,6 +70,12 @@ if [ "$mode" = bench ]; then
 	echo "RESULT $rc"
 	exit 0
 fi
+# The kernel's own driver, where it has one, takes the device first.
+if [ -f /tsmon/ptp_vmclock.ko ] && [ "$mode" = migrate ]; then
+	insmod /tsmon/ptp_vmclock.ko || fail "insmod ptp_vmclock.ko"
+	[ -c /dev/vmclock0 ] && echo "ptp_vmclock: /dev/vmclock0" ||
+		fail "ptp_vmclock made no /dev/vmclock0"
+fi
 insmod /tsmon/tsmon.ko || fail "insmod tsmon.ko"
 phys=$(cat /sys/class/misc/tsmon/stats/vmclock 2>/dev/null)
 echo "vmclock $phys"
@@ -96,6 +102,11 @@ migrate)
 	done
 	kill $evpid 2>/dev/null
 	wait $evpid 2>/dev/null
+	if [ -c /dev/vmclock0 ]; then
+		# disruption_marker: 8 bytes at offset 16, little endian.
+		echo "DRIVER-MARKER $(dd if=/dev/vmclock0 bs=8 skip=2 count=1 2>/dev/null |
+			od -An -tu8 | tr -d ' ')"
+	fi
 	ev=$(grep '"vm_disruption"' /run/events.json)
 	if [ -n "$ev" ]; then
 		echo "EVENT $ev"
