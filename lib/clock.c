@@ -242,16 +242,18 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 
 	if (flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		status = TSMON_CLOCK_UNKNOWN;
-	/*
-	 * Past the cooldown the clock is still the disrupted one until a sync
-	 * update measures it again: a caller that checks only the status must
-	 * not take an unbounded window for a synchronised clock.
-	 */
-	else if ((flags & TSMON_TIME_COOLDOWN) || unmeasured)
+	else if (flags & TSMON_TIME_COOLDOWN)
 		status = TSMON_CLOCK_DISRUPTED;
 	else if (flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			  TSMON_TIME_STALE))
 		status = TSMON_CLOCK_FREE_RUNNING;
+	/*
+	 * Past the cooldown, a clock nothing has measured since it moved is
+	 * still the disrupted one: a caller that checks only the status must
+	 * not take an unbounded window for a synchronised clock.
+	 */
+	else if (unmeasured)
+		status = TSMON_CLOCK_DISRUPTED;
 	else
 		status = TSMON_CLOCK_SYNCHRONIZED;
 

@@ -268,11 +268,13 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 	}
 	if (e->flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		e->status = TSMON_CLOCK_UNKNOWN;
-	else if ((e->flags & TSMON_TIME_COOLDOWN) || unmeasured)
+	else if (e->flags & TSMON_TIME_COOLDOWN)
 		e->status = TSMON_CLOCK_DISRUPTED;
 	else if (e->flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			     TSMON_TIME_STALE))
 		e->status = TSMON_CLOCK_FREE_RUNNING;
+	else if (unmeasured)
+		e->status = TSMON_CLOCK_DISRUPTED;
 	else
 		e->status = TSMON_CLOCK_SYNCHRONIZED;
 }

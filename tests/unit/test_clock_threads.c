@@ -127,11 +127,12 @@ static void expected(uint64_t v, uint64_t mono, struct tsmon_time *e)
 	}
 	if (e->flags & TSMON_TIME_NO_CAPTURE)
 		e->status = TSMON_CLOCK_UNKNOWN;
-	else if ((e->flags & TSMON_TIME_COOLDOWN) ||
-		 (d > v && h.disrupt_type != TSMON_EVENT_LEAP_APPLIED))
+	else if (e->flags & TSMON_TIME_COOLDOWN)
 		e->status = TSMON_CLOCK_DISRUPTED;
 	else if (e->flags & (TSMON_TIME_UNSYNC | TSMON_TIME_STALE))
 		e->status = TSMON_CLOCK_FREE_RUNNING;
+	else if (d > v && h.disrupt_type != TSMON_EVENT_LEAP_APPLIED)
+		e->status = TSMON_CLOCK_DISRUPTED;
 	else
 		e->status = TSMON_CLOCK_SYNCHRONIZED;
 }
