@@ -202,11 +202,13 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	if (l->ntp_state == TSMON_NTP_STATE_UNKNOWN)
 		flags |= TSMON_TIME_NO_CAPTURE;
 	/*
-	 * A time before the disruption is judged by the state after it,
-	 * the only one the line holds: count it as within the cooldown.
+	 * Before the last disruption REALTIME had another offset, which the
+	 * line no longer holds: such an instant counts as within the
+	 * cooldown, and has no bound (below).
 	 */
-	if (l->disrupt_mono_ns && (mono < l->disrupt_mono_ns ||
-				   mono - l->disrupt_mono_ns < cooldown))
+	before = l->disrupt_mono_ns && mono < l->disrupt_mono_ns;
+	if (before || (l->disrupt_mono_ns &&
+		       mono - l->disrupt_mono_ns < cooldown))
 		flags |= TSMON_TIME_COOLDOWN;
 	if (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR))
 		flags |= TSMON_TIME_UNSYNC;
@@ -235,11 +237,6 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	unmeasured = l->sync_mono_ns &&
 		     l->disrupt_mono_ns > l->sync_mono_ns &&
 		     l->disrupt_type != TSMON_EVENT_LEAP_APPLIED;
-	/*
-	 * Before the last disruption REALTIME had another offset, which the
-	 * line no longer holds: no bound for such an instant.
-	 */
-	before = l->disrupt_mono_ns && mono < l->disrupt_mono_ns;
 	/* The source asserted no error, and no budget stands in for it. */
 	if (l->sync_mono_ns &&
 	    l->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
@@ -351,9 +348,8 @@ int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
 	if (err)
 		return err;
 	/*
-	 * SYNCHRONIZED does not imply a bound (a resume after the last sync
-	 * update leaves the status alone once the cooldown is over): a
-	 * limit of UINT64_MAX must not accept "unknown".
+	 * SYNCHRONIZED always comes with a bound today; the check on the
+	 * flag keeps a limit of UINT64_MAX from ever accepting "unknown".
 	 */
 	return out->status == TSMON_CLOCK_SYNCHRONIZED &&
 	       !(out->flags & TSMON_TIME_UNBOUNDED) &&
