@@ -80,18 +80,8 @@ int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
  */
 void tsmon_region_free(struct tsmon_dev *d)
 {
-	unsigned long flags;
-	void *region;
-
-	/* A parameter write may still look for the health block until teardown. */
-	flags = tsmon_lock(d);
-	region = d->region;
+	vfree(d->region);
 	d->region = NULL;
-	d->hdr = NULL;
-	d->health = NULL;
-	d->ring = NULL;
-	tsmon_unlock(d, flags);
-	vfree(region);
 }
 
 /**
