@@ -86,6 +86,8 @@ enum tsmon_clock_status {
 #define TSMON_TIME_COOLDOWN	(1U << 5)	/* disruption within the cooldown */
 #define TSMON_TIME_UNBOUNDED	(1U << 6)	/* no bound known: bound_ns = UINT64_MAX */
 #define TSMON_TIME_HELD		(1U << 7)	/* tsmon_forward_now() held time still */
+#define TSMON_TIME_NO_ERROR	(1U << 8)	/* the sync source asserted no error
+						 * (maxerror 0), no budget declared */
 
 /* A bounded read of CLOCK_REALTIME. */
 struct tsmon_time {

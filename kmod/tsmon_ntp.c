@@ -75,6 +75,7 @@
 
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 #include <linux/timex.h>
@@ -162,15 +163,91 @@ void tsmon_ntp_report_flush(struct tsmon_dev *d)
 	flush_work(&d->ntp_report_work);
 }
 
+/*
+ * phc2sys, ptp4l and systemd-timesyncd write maxerror 0 only to keep
+ * STA_UNSYNC clear: that asserts nothing. Such a sync update bounds the
+ * clock only with an error budget the operator declares for the node, one
+ * value every reader sees in the health block.
+ */
+static u64 tsmon_sync_budget_ns;
+
+/* From parameter writes too, which can come before load or after unload. */
+static void tsmon_publish_budget(struct tsmon_dev *d)
+{
+	unsigned long flags = tsmon_lock(d);
+
+	if (d->health) {
+		tsmon_health_begin(d);
+		d->health->sync_budget_ns = READ_ONCE(tsmon_sync_budget_ns);
+		tsmon_health_end(d);
+	}
+	tsmon_unlock(d, flags);
+}
+
+static int tsmon_budget_set(const char *val, const struct kernel_param *kp)
+{
+	u64 v;
+	int ret = kstrtou64(val, 0, &v);
+
+	if (ret)
+		return ret;
+	/* The kernel's own limit on maxerror: beyond it a clock is unsynced. */
+	if (v > TSMON_SYNC_BUDGET_MAX)
+		return -ERANGE;
+	WRITE_ONCE(tsmon_sync_budget_ns, v);
+	tsmon_publish_budget(&tsmon);
+	return 0;
+}
+
+static const struct kernel_param_ops tsmon_budget_ops = {
+	.set = tsmon_budget_set,
+	.get = param_get_ullong,
+};
+module_param_cb(sync_budget_ns, &tsmon_budget_ops, &tsmon_sync_budget_ns, 0644);
+MODULE_PARM_DESC(sync_budget_ns,
+		 "error budget in ns for sync updates that assert maxerror 0 (phc2sys, ptp4l, timesyncd); 0: such updates give no bound (default 0)");
+
 /**
  * tsmon_ntp_init() - prepare the NTP group's state before any probe
- * @d: device state
+ * @d: device state with its region allocated
  */
 void tsmon_ntp_init(struct tsmon_dev *d)
 {
 	atomic_set(&d->ntp_refused, 0);
 	atomic_set(&d->ntp_report, 0);
 	INIT_WORK(&d->ntp_report_work, tsmon_ntp_report);
+	tsmon_publish_budget(d);
+}
+
+/*
+ * The clock's error at a sync update: what the daemon measured, and what
+ * the kernel PLL still has to slew of the offset it was handed (the clock
+ * is off by that until it is slewed away; it only shrinks meanwhile).
+ */
+static void tsmon_sync_error(struct tsmon_health *h)
+{
+	s64 off = (s64)h->ntp_offset_ns;
+	u64 err = h->ntp_maxerror_ns, abs_off = off < 0 ? -(u64)off : off;
+	u32 flags = 0;
+
+	if (!err) {
+		flags |= TSMON_SYNC_ZERO_MAXERROR;
+		err = READ_ONCE(tsmon_sync_budget_ns);
+		if (err)
+			flags |= TSMON_SYNC_BUDGET;
+	} else {
+		/* Whole microseconds, truncated by the daemon (chronyd does). */
+		err += TSMON_SYNC_MAXERROR_ROUNDING_NS;
+	}
+	if (abs_off)
+		flags |= TSMON_SYNC_PLL_OFFSET;
+	h->sync_flags = flags;
+	h->sync_offset_ns = abs_off;
+	if (!err)
+		h->sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN;
+	else if (check_add_overflow(err, abs_off, &h->sync_maxerror_ns) ||
+		 h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
+		h->sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN - 1;
 }
 
 /**
@@ -626,7 +703,7 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		d->sync_last_mono = mono;
 		h->ntp_syncs++;
 		h->sync_mono_ns = mono;
-		h->sync_maxerror_ns = h->ntp_maxerror_ns;
+		tsmon_sync_error(h);
 		h->sync_esterror_ns = h->ntp_esterror_ns;
 	}
 

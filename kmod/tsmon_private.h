@@ -23,6 +23,7 @@
 #define TSMON_RING_MAX		(1U << 20)
 #define TSMON_RING_DEFAULT	4096
 #define TSMON_SYNC_HISTORY	8	/* sync intervals behind sync_interval_ns */
+#define TSMON_SYNC_BUDGET_MAX	(16ULL * NSEC_PER_SEC)	/* the kernel's maxerror limit */
 
 /* Per PHC slot state the ABI does not publish: frequency event limiting. */
 struct tsmon_phc_priv {

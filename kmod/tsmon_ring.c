@@ -80,8 +80,18 @@ int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
  */
 void tsmon_region_free(struct tsmon_dev *d)
 {
-	vfree(d->region);
+	unsigned long flags;
+	void *region;
+
+	/* A parameter write may still look for the health block until teardown. */
+	flags = tsmon_lock(d);
+	region = d->region;
 	d->region = NULL;
+	d->hdr = NULL;
+	d->health = NULL;
+	d->ring = NULL;
+	tsmon_unlock(d, flags);
+	vfree(region);
 }
 
 /**

@@ -191,7 +191,7 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	uint32_t factor = __atomic_load_n(&t->stale_factor, __ATOMIC_RELAXED);
 	uint64_t real, age, bound, limit;
 	uint32_t flags = 0, status;
-	bool unmeasured;
+	bool unmeasured, before;
 
 	if (__builtin_expect(evaluate_common(l, mono, drift, cooldown, factor,
 					     out), 1))
@@ -202,11 +202,13 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	if (l->ntp_state == TSMON_NTP_STATE_UNKNOWN)
 		flags |= TSMON_TIME_NO_CAPTURE;
 	/*
-	 * A time before the disruption is judged by the state after it,
-	 * the only one the line holds: count it as within the cooldown.
+	 * Before the last disruption REALTIME had another offset, which the
+	 * line no longer holds: such an instant counts as within the
+	 * cooldown, and has no bound (below).
 	 */
-	if (l->disrupt_mono_ns && (mono < l->disrupt_mono_ns ||
-				   mono - l->disrupt_mono_ns < cooldown))
+	before = l->disrupt_mono_ns && mono < l->disrupt_mono_ns;
+	if (before || (l->disrupt_mono_ns &&
+		       mono - l->disrupt_mono_ns < cooldown))
 		flags |= TSMON_TIME_COOLDOWN;
 	if (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR))
 		flags |= TSMON_TIME_UNSYNC;
@@ -215,7 +217,9 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 		flags |= TSMON_TIME_NO_SYNC;
 		age = UINT64_MAX;
 	} else {
-		age = mono > l->sync_mono_ns ? mono - l->sync_mono_ns : 0;
+		/* An instant before the update is as far from it as one after. */
+		age = mono > l->sync_mono_ns ? mono - l->sync_mono_ns :
+					       l->sync_mono_ns - mono;
 		/* A limit past 64 bits is never reached. */
 		if (l->sync_interval_ns ?
 		    !__builtin_mul_overflow(factor, l->sync_interval_ns,
@@ -233,7 +237,12 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	unmeasured = l->sync_mono_ns &&
 		     l->disrupt_mono_ns > l->sync_mono_ns &&
 		     l->disrupt_type != TSMON_EVENT_LEAP_APPLIED;
-	if (!l->sync_mono_ns || unmeasured)
+	/* The source asserted no error, and no budget stands in for it. */
+	if (l->sync_mono_ns &&
+	    l->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
+		flags |= TSMON_TIME_NO_ERROR;
+	if (!l->sync_mono_ns || unmeasured || before ||
+	    (flags & TSMON_TIME_NO_ERROR))
 		bound = UINT64_MAX;
 	else
 		bound = grow_bound(l->sync_maxerror_ns, age, drift);
@@ -254,6 +263,9 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	 */
 	else if (unmeasured)
 		status = TSMON_CLOCK_DISRUPTED;
+	/* Disciplined, error unknown: nothing a caller may take for a bound. */
+	else if (flags & TSMON_TIME_NO_ERROR)
+		status = TSMON_CLOCK_UNKNOWN;
 	else
 		status = TSMON_CLOCK_SYNCHRONIZED;
 
@@ -336,9 +348,8 @@ int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
 	if (err)
 		return err;
 	/*
-	 * SYNCHRONIZED does not imply a bound (a resume after the last sync
-	 * update leaves the status alone once the cooldown is over): a
-	 * limit of UINT64_MAX must not accept "unknown".
+	 * SYNCHRONIZED always comes with a bound today; the check on the
+	 * flag keeps a limit of UINT64_MAX from ever accepting "unknown".
 	 */
 	return out->status == TSMON_CLOCK_SYNCHRONIZED &&
 	       !(out->flags & TSMON_TIME_UNBOUNDED) &&

@@ -307,7 +307,23 @@ static void json_ntp(const struct out *o, const struct tsmon_health *h)
 	json_u64_or_null(j, "tick_us", captured, h->ntp_tick_us);
 	json_u64_or_null(j, "syncs", hook, h->ntp_syncs);
 	json_u64_or_null(j, "sync_mono_ns", synced, h->sync_mono_ns);
-	json_u64_or_null(j, "sync_maxerror_ns", synced, h->sync_maxerror_ns);
+	/* A source that asserted no error has none to show. */
+	json_u64_or_null(j, "sync_maxerror_ns", synced &&
+			 h->sync_maxerror_ns != TSMON_SYNC_ERROR_UNKNOWN,
+			 h->sync_maxerror_ns);
+	if (synced) {
+		json_bool(j, "sync_error_unknown",
+			  h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN);
+		json_u64(j, "sync_offset_ns", h->sync_offset_ns);
+		print_bits(o, "sync_flags", h->sync_flags, &sync_flag_bits,
+			   NULL);
+		json_u64(j, "sync_budget_ns", h->sync_budget_ns);
+	} else {
+		json_null(j, "sync_error_unknown");
+		json_null(j, "sync_offset_ns");
+		json_null(j, "sync_flags");
+		json_null(j, "sync_budget_ns");
+	}
 	json_u64_or_null(j, "sync_esterror_ns", synced, h->sync_esterror_ns);
 	json_u64_or_null(j, "sync_interval_ns", intervals,
 			 h->sync_interval_ns);
@@ -358,9 +374,19 @@ static void text_ntp_syncs(const struct out *o, const struct status *s)
 	line(o, "sync updates", "%" PRIu64 ", last %s",
 	     (uint64_t)h->ntp_syncs,
 	     when(a, sizeof(a), s, h->sync_mono_ns));
-	line(o, "", "maxerror %s, esterror %s",
-	     amount_ns(a, sizeof(a), h->sync_maxerror_ns),
-	     amount_ns(b, sizeof(b), h->sync_esterror_ns));
+	if (h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
+		line(o, "", "error unknown: the source set maxerror 0 and no "
+		     "budget is declared (tsmon config --sync-budget)");
+	else
+		line(o, "", "maxerror %s, esterror %s",
+		     amount_ns(a, sizeof(a), h->sync_maxerror_ns),
+		     amount_ns(b, sizeof(b), h->sync_esterror_ns));
+	if (h->sync_flags & TSMON_SYNC_BUDGET)
+		line(o, "", "the source set maxerror 0: budget %s stands in",
+		     amount_ns(a, sizeof(a), h->sync_budget_ns));
+	if (h->sync_flags & TSMON_SYNC_PLL_OFFSET)
+		line(o, "", "includes the PLL offset still to slew, %s",
+		     amount_ns(a, sizeof(a), h->sync_offset_ns));
 	if (h->ntp_syncs < 2)
 		line(o, "", "interval unknown (one update so far)");
 	else

@@ -36,9 +36,20 @@ static const struct bit_name time_flag_names[] = {
 	{ .bit = TSMON_TIME_COOLDOWN,	.name = "cooldown" },
 	{ .bit = TSMON_TIME_UNBOUNDED,	.name = "unbounded" },
 	{ .bit = TSMON_TIME_HELD,	.name = "held" },
+	{ .bit = TSMON_TIME_NO_ERROR,	.name = "no_error",
+	  .text = "source asserted no error" },
 };
 
 const struct bit_names time_flag_bits = BIT_NAMES(time_flag_names);
+
+/* What the last sync update's error is made of (health.sync_flags). */
+static const struct bit_name sync_flag_names[] = {
+	{ .bit = TSMON_SYNC_ZERO_MAXERROR,	.name = "zero_maxerror" },
+	{ .bit = TSMON_SYNC_BUDGET,		.name = "budget" },
+	{ .bit = TSMON_SYNC_PLL_OFFSET,		.name = "pll_offset" },
+};
+
+const struct bit_names sync_flag_bits = BIT_NAMES(sync_flag_names);
 
 static const struct {
 	const char *name;	/* JSON */

@@ -40,6 +40,8 @@ struct status {
 extern const struct bit_names hook_bits;
 /* struct tsmon_time.flags by name ("no_hook", "stale", ...). */
 extern const struct bit_names time_flag_bits;
+/* TSMON_SYNC_* by name ("zero_maxerror", "budget", "pll_offset"). */
+extern const struct bit_names sync_flag_bits;
 
 /* enum tsmon_clock_status: "synchronized" (JSON) and "SYNCHRONIZED". */
 const char *clock_status_name(uint32_t status);

@@ -191,12 +191,12 @@ assert re.search(r"^clock +[A-Z_]+", out, re.M)'
 # ---------------------------------------------------------------- config
 
 run config --json
-[[ $out == '{"phc_freq_threshold_ppb":1000,"phc_freq_interval_ms":1000}' ]]
+[[ $out == '{"phc_freq_threshold_ppb":1000,"phc_freq_interval_ms":1000,"sync_budget_ns":0}' ]]
 verdict "config: the defaults" "$out" "$err"
 run config --phc-freq-threshold 5 --phc-freq-interval 7
 [[ $rc == 0 ]]
 verdict "config: set both" "status $rc" "$err"
-[[ $out == $'phc freq threshold  5 ppb\nphc freq interval   7 ms' ]]
+[[ $out == $'phc freq threshold  5 ppb\nphc freq interval   7 ms\nsync budget         none (sources asserting maxerror 0 give no bound)' ]]
 verdict "config: text shows the new values" "$out"
 run config --phc-freq-interval 3600001
 [[ $rc == 1 && $err == *"out of range"* ]]
@@ -213,8 +213,20 @@ rc=$?
 err=$(cat "$TMP/err")
 [[ $rc == 1 && $err == *"$NEEDS_CAP" ]]
 verdict "config as nobody: exit 1, needs a capability" "status $rc" "$err"
-run config --phc-freq-threshold 1000 --phc-freq-interval 1000
-[[ $rc == 0 ]]
+run config --sync-budget 1.5us --json
+[[ $rc == 0 && $out == *'"sync_budget_ns":1500'* ]]
+verdict "config: --sync-budget 1.5us" "status $rc" "$out" "$err"
+[[ $(< /sys/module/tsmon/parameters/sync_budget_ns) == 1500 ]]
+verdict "config: the budget is the module parameter" \
+	@/sys/module/tsmon/parameters/sync_budget_ns
+run config --sync-budget 17s
+[[ $rc == 1 && $err == *"at most 16s"* ]]
+verdict "config: a budget above 16 s refused" "status $rc" "$err"
+run config --sync-budget soon
+[[ $rc == 2 ]]
+verdict "config: a budget that is not a duration is a usage error" "status $rc" "$err"
+run config --phc-freq-threshold 1000 --phc-freq-interval 1000 --sync-budget 0
+[[ $rc == 0 && $(< /sys/module/tsmon/parameters/sync_budget_ns) == 0 ]]
 verdict "config: defaults restored" "$err"
 
 # ---------------------------------------------------------------- valgrind

@@ -439,6 +439,7 @@ assert list(s["ntp"]) == ["state", "captures", "capture_mono_ns",
 	"capture_modes", "capture_mode_flags", "status", "status_flags",
 	"maxerror_ns", "esterror_ns", "offset_ns", "freq_ppb", "constant",
 	"tick_us", "syncs", "sync_mono_ns", "sync_maxerror_ns",
+	"sync_error_unknown", "sync_offset_ns", "sync_flags", "sync_budget_ns",
 	"sync_esterror_ns", "sync_interval_ns", "sync_last_interval_ns"]
 assert list(s["clock"]) == ["status", "flags", "real_ns", "mono_ns",
 	"bound_ns", "earliest_ns", "latest_ns", "sync_age_ns", "drift_ppb",
@@ -697,6 +698,37 @@ assert n["capture_modes"] == 0 and n["capture_mode_flags"] == [], n
 assert n["sync_interval_ns"] is None, n
 assert n["sync_last_interval_ns"] is None, n
 assert s["clock"]["status"] == "synchronized", s["clock"]'
+
+# A source that asserted no error (maxerror 0), no budget: error unknown.
+mkregion "${NTP_ARGS[@]}" -n sync_maxerror=18446744073709551615 \
+	-n sync_flags=1 "$TMP/noerr.bin"
+run -d "$TMP/noerr.bin" status --json
+expect_json "maxerror 0, no budget: error unknown, no bound, not synchronized" '
+(s,) = recs
+n, c = s["ntp"], s["clock"]
+assert n["sync_maxerror_ns"] is None and n["sync_error_unknown"] is True, n
+assert n["sync_flags"] == ["zero_maxerror"] and n["sync_budget_ns"] == 0, n
+assert c["status"] == "unknown" and c["bound_ns"] is None, c
+assert c["flags"] == ["unbounded", "no_error"], c'
+run -d "$TMP/noerr.bin" status
+expect_line "text: error unknown" "$out" \
+	'error unknown: the source set maxerror 0 and no budget is declared'
+expect_line "text: no_error flag" "$out" 'source asserted no error'
+
+# With a budget and a PLL offset folded in by the module.
+mkregion "${NTP_ARGS[@]}" -n sync_maxerror=1500000 -n sync_budget=1000000 \
+	-n sync_offset=500000 -n sync_flags=7 "$TMP/budget.bin"
+run -d "$TMP/budget.bin" status --json
+expect_json "budget and PLL offset: bounded, parts shown" '
+(s,) = recs
+n, c = s["ntp"], s["clock"]
+assert n["sync_maxerror_ns"] == 1500000 and n["sync_error_unknown"] is False, n
+assert n["sync_flags"] == ["zero_maxerror", "budget", "pll_offset"], n
+assert n["sync_budget_ns"] == 1000000 and n["sync_offset_ns"] == 500000, n
+assert c["status"] == "synchronized" and c["bound_ns"] >= 1500000, c'
+run -d "$TMP/budget.bin" status
+expect_line "text: budget stands in" "$out" 'budget 1 ms \(1000000 ns\) stands in'
+expect_line "text: PLL offset included" "$out" 'includes the PLL offset still to slew'
 
 # The adjtimex hook, but no call seen yet.
 mkregion -H 7 "$TMP/nocall.bin"

@@ -92,6 +92,16 @@ for n in $ORDER; do
 		record "tsmon_$n" "MISSING" 0
 done
 
+# TSMON_ONLY="ntp chrony": run only those (a developer's shortcut).
+if [[ -n ${TSMON_ONLY:-} ]]; then
+	only=()
+	for n in $TSMON_ONLY; do
+		[[ " ${progs[*]} " == *" tsmon_$n "* ]] || die "TSMON_ONLY: no tsmon_$n"
+		only+=("tsmon_$n")
+	done
+	progs=("${only[@]}")
+fi
+
 suite_start=$(uptime_ms)
 for n in "${progs[@]}"; do
 	echo

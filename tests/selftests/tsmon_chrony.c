@@ -360,7 +360,8 @@ static bool case_same_instant(void)
 static bool case_sync_updates(void)
 {
 	uint64_t age = same.ntp_capture_mono_ns - same.sync_mono_ns;
-	int64_t grown = same_tx.maxerror * USEC_NS - (int64_t)same.sync_maxerror_ns;
+	int64_t grown = same_tx.maxerror * USEC_NS + TSMON_SYNC_MAXERROR_ROUNDING_NS -
+			(int64_t)same.sync_maxerror_ns;
 	bool ok = true;
 
 	ksft_print_msg("%llu sync updates, interval %llu ns (last %llu ns), maxerror %llu ns %llu ms ago\n",

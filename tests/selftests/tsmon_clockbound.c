@@ -57,7 +57,8 @@ static bool sync_update(long maxerror_us)
 	if (!read_health(t, &h))
 		return false;
 	if ((int64_t)h.sync_mono_ns < m0 || (int64_t)h.sync_mono_ns > m1 ||
-	    h.sync_maxerror_ns != (uint64_t)maxerror_us * USEC_NS) {
+	    h.sync_maxerror_ns != (uint64_t)maxerror_us * USEC_NS +
+	    TSMON_SYNC_MAXERROR_ROUNDING_NS) {
 		ksft_print_msg("sync update not captured: sync_mono_ns %llu (call [%lld, %lld]) maxerror %llu\n",
 			       (unsigned long long)h.sync_mono_ns,
 			       (long long)m0, (long long)m1,
@@ -470,6 +471,141 @@ static bool forward_read_ok(const struct tsmon_time *r,
  * it returned - by exactly the step less the time elapsed since - until
  * the clock catches up, and never going backwards.
  */
+#define BUDGET_PARAM	"/sys/module/tsmon/parameters/sync_budget_ns"
+#define PLL_OFFSET_US	20000
+
+static bool set_budget(uint64_t ns)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)ns);
+	int fd = open(BUDGET_PARAM, O_WRONLY);
+	bool ok = fd >= 0 && write(fd, buf, len) == len;
+
+	if (!ok)
+		ksft_print_msg("%s: %s\n", BUDGET_PARAM, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * A sync update that asserts no error, as phc2sys, ptp4l and timesyncd
+ * make it; @h is the health block after it.
+ */
+static bool sync_zero(struct tsmon_health *h)
+{
+	int status = ntp_status();
+	struct timex tx = {
+		.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR,
+		.maxerror = 0,
+		.esterror = 0,
+	};
+
+	if (status < 0)
+		return false;
+	tx.status = status & ~STA_UNSYNC;
+	if (adjtimex(&tx) < 0) {
+		ksft_print_msg("adjtimex: %s\n", strerror(errno));
+		return false;
+	}
+	return read_health(t, h);
+}
+
+/* maxerror 0 and no budget: disciplined, error unknown - never a bound. */
+static bool case_zero_maxerror(void)
+{
+	struct tsmon_health h;
+	struct tsmon_time tm;
+	bool ok;
+
+	if (!set_budget(0) || !sync_zero(&h))
+		return false;
+	ok = h.sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN &&
+	     h.sync_flags == TSMON_SYNC_ZERO_MAXERROR;
+	if (!ok)
+		ksft_print_msg("sync_maxerror_ns %llu flags 0x%x after maxerror 0\n",
+			       (unsigned long long)h.sync_maxerror_ns,
+			       h.sync_flags);
+	ok &= now_is(TSMON_CLOCK_UNKNOWN, TSMON_TIME_NO_ERROR |
+		     TSMON_TIME_UNBOUNDED, &tm, &h);
+	return ok && tsmon_one_way_valid(t, UINT64_MAX, NULL) == 0;
+}
+
+/* With an operator's budget the same update bounds the clock by it. */
+static bool case_budget(void)
+{
+	struct tsmon_health h;
+	struct tsmon_time tm;
+	bool ok;
+
+	if (!set_budget(NSEC_PER_MSEC) || !sync_zero(&h))
+		return false;
+	ok = h.sync_budget_ns == NSEC_PER_MSEC &&
+	     h.sync_maxerror_ns == NSEC_PER_MSEC + h.sync_offset_ns &&
+	     (h.sync_flags & ~TSMON_SYNC_PLL_OFFSET) ==
+	     (TSMON_SYNC_ZERO_MAXERROR | TSMON_SYNC_BUDGET);
+	if (!ok)
+		ksft_print_msg("budget %llu: sync_maxerror_ns %llu offset %llu flags 0x%x\n",
+			       (unsigned long long)h.sync_budget_ns,
+			       (unsigned long long)h.sync_maxerror_ns,
+			       (unsigned long long)h.sync_offset_ns,
+			       h.sync_flags);
+	ok &= now_is(TSMON_CLOCK_SYNCHRONIZED, 0, &tm, &h);
+	return set_budget(0) && ok;
+}
+
+/*
+ * A daemon that steers through the kernel PLL (timesyncd, ntpd): the clock
+ * is off by what is left of the offset, which the bound must include.
+ */
+static bool case_pll_offset(void)
+{
+	struct tsmon_health h;
+	struct tsmon_time tm;
+	int status = ntp_status();
+	struct timex tx = {
+		.modes = ADJ_STATUS | ADJ_OFFSET | ADJ_MAXERROR | ADJ_ESTERROR |
+			 ADJ_MICRO,
+		.offset = PLL_OFFSET_US,
+		.maxerror = MAXERROR_US,
+		.esterror = ESTERROR_US,
+	};
+	bool ok;
+
+	if (status < 0)
+		return false;
+	tx.status = (status | STA_PLL) & ~STA_UNSYNC;
+	if (adjtimex(&tx) < 0 || !read_health(t, &h)) {
+		ksft_print_msg("adjtimex: %s\n", strerror(errno));
+		return false;
+	}
+	/* The remaining offset: what was handed in, less a tick's slew at most. */
+	ok = h.sync_offset_ns > (PLL_OFFSET_US - 1000) * USEC_NS &&
+	     h.sync_offset_ns <= PLL_OFFSET_US * USEC_NS &&
+	     h.sync_maxerror_ns == MAXERROR_US * USEC_NS +
+	     TSMON_SYNC_MAXERROR_ROUNDING_NS + h.sync_offset_ns &&
+	     h.sync_flags == TSMON_SYNC_PLL_OFFSET;
+	if (!ok)
+		ksft_print_msg("PLL offset %d us: sync_offset_ns %llu maxerror %llu flags 0x%x\n",
+			       PLL_OFFSET_US,
+			       (unsigned long long)h.sync_offset_ns,
+			       (unsigned long long)h.sync_maxerror_ns,
+			       h.sync_flags);
+	ok &= now_is(TSMON_CLOCK_SYNCHRONIZED, 0, &tm, &h);
+	if (tm.bound_ns < (uint64_t)(MAXERROR_US + PLL_OFFSET_US - 1000) * USEC_NS) {
+		print_time("bound without the PLL offset", &tm);
+		ok = false;
+	}
+	/* Nothing left to slew, and out of PLL mode as before. */
+	tx = (struct timex){ .modes = ADJ_OFFSET, .offset = 0 };
+	if (adjtimex(&tx) < 0)
+		ok = false;
+	tx = (struct timex){ .modes = ADJ_STATUS, .status = status };
+	if (adjtimex(&tx) < 0)
+		ok = false;
+	return ok && sync_update(MAXERROR_US);
+}
+
 static bool case_forward(void)
 {
 	const int64_t back = 500 * NSEC_PER_MSEC;
@@ -534,6 +670,8 @@ static bool case_restore(void)
 
 	if (stepped_ns && !step(-stepped_ns))
 		ok = false;
+	if (!set_budget(0))
+		ok = false;
 	err = ntp_restore(&saved);
 	if (err) {
 		ksft_print_msg("restoring the NTP state: %s\n", strerror(-err));
@@ -554,7 +692,7 @@ int main(void)
 	struct tsmon_health h;
 	int err;
 
-	selftest_start(14);
+	selftest_start(17);
 	if (ntp_read(&saved) < 0)
 		ksft_exit_fail_msg("adjtimex: %s\n", strerror(errno));
 	off0 = rt_mono_offset();
@@ -593,6 +731,12 @@ int main(void)
 			 "sync_interval_ns: the longest of the last 8 intervals\n");
 	ksft_test_result(case_stale(),
 			 "stale after stale_factor x interval: FREE_RUNNING (STALE)\n");
+	ksft_test_result(case_zero_maxerror(),
+			 "maxerror 0, no budget: UNKNOWN (NO_ERROR), unbounded, not one-way valid\n");
+	ksft_test_result(case_budget(),
+			 "maxerror 0 with sync_budget_ns 1 ms: SYNCHRONIZED, bound from the budget\n");
+	ksft_test_result(case_pll_offset(),
+			 "PLL offset 20 ms still to slew: in the bound\n");
 	ksft_test_result(case_forward(),
 			 "tsmon_forward_now holds time across a -0.5 s step, then resumes\n");
 	ksft_test_result(case_restore(),

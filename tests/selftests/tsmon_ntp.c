@@ -112,8 +112,19 @@ static bool check_capture(const struct tsmon_health *hb, const struct call *c,
 		ok &= field_eq("ntp_syncs", h->ntp_syncs, hb->ntp_syncs + 1);
 		ok &= field_eq("sync_mono_ns", h->sync_mono_ns,
 			       h->ntp_capture_mono_ns);
-		ok &= field_eq("sync_maxerror_ns", h->sync_maxerror_ns,
-			       c->tx.maxerror * USEC_NS);
+		/*
+		 * The error at the update: maxerror plus the PLL offset left
+		 * to slew; maxerror 0 asserts none (no budget is set here).
+		 */
+		int64_t off = (int64_t)h->ntp_offset_ns;
+		uint64_t want = c->tx.maxerror ?
+			c->tx.maxerror * USEC_NS + TSMON_SYNC_MAXERROR_ROUNDING_NS +
+			(uint64_t)llabs(off) :
+			TSMON_SYNC_ERROR_UNKNOWN;
+
+		ok &= field_eq("sync_maxerror_ns", h->sync_maxerror_ns, want);
+		ok &= field_eq("sync_offset_ns", h->sync_offset_ns,
+			       (uint64_t)llabs(off));
 		ok &= field_eq("sync_esterror_ns", h->sync_esterror_ns,
 			       c->tx.esterror * USEC_NS);
 		ok &= field_eq("sync_last_interval_ns",
@@ -320,7 +331,7 @@ static bool case_sync_update(void)
 	ok = adj(c, 0, true);
 	ok &= field_eq("ntp_maxerror_ns", c->h.ntp_maxerror_ns, 123456000);
 	ok &= field_eq("ntp_esterror_ns", c->h.ntp_esterror_ns, 7890000);
-	ok &= field_eq("sync_maxerror_ns", c->h.sync_maxerror_ns, 123456000);
+	ok &= field_eq("sync_maxerror_ns", c->h.sync_maxerror_ns, 123457000);
 	ok &= field_eq("ntp_syncs", c->h.ntp_syncs, 1);
 	ok &= field_eq("sync_interval_ns", c->h.sync_interval_ns, 0);
 	return ok;

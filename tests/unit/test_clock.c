@@ -222,7 +222,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		     struct tsmon_time *e)
 {
 	__int128 real = (__int128)mono + (int64_t)h->offs_real_ns;
-	bool bounded, unmeasured;
+	bool bounded, unmeasured, before;
 
 	memset(e, 0, sizeof(*e));
 	e->mono_ns = mono;
@@ -242,7 +242,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		e->sync_age_ns = UINT64_MAX;
 	} else {
 		e->sync_age_ns = mono > h->sync_mono_ns ?
-				 mono - h->sync_mono_ns : 0;
+				 mono - h->sync_mono_ns : h->sync_mono_ns - mono;
 		if (h->sync_interval_ns ?
 		    e->sync_age_ns > (unsigned __int128)factor *
 				     h->sync_interval_ns :
@@ -252,7 +252,11 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 	unmeasured = h->sync_mono_ns &&
 		     h->disrupt_mono_ns > h->sync_mono_ns &&
 		     h->disrupt_type != TSMON_EVENT_LEAP_APPLIED;
-	bounded = h->sync_mono_ns && !unmeasured;
+	before = h->disrupt_mono_ns && mono < h->disrupt_mono_ns;
+	if (h->sync_mono_ns && h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
+		e->flags |= TSMON_TIME_NO_ERROR;
+	bounded = h->sync_mono_ns && !unmeasured && !before &&
+		  !(e->flags & TSMON_TIME_NO_ERROR);
 	e->bound_ns = bounded ? ref_bound(h->sync_maxerror_ns,
 					  e->sync_age_ns, drift) : UINT64_MAX;
 	if (e->bound_ns == UINT64_MAX) {
@@ -275,6 +279,8 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		e->status = TSMON_CLOCK_FREE_RUNNING;
 	else if (unmeasured)
 		e->status = TSMON_CLOCK_DISRUPTED;
+	else if (e->flags & TSMON_TIME_NO_ERROR)
+		e->status = TSMON_CLOCK_UNKNOWN;
 	else
 		e->status = TSMON_CLOCK_SYNCHRONIZED;
 }
@@ -511,9 +517,15 @@ static void test_status_synchronized(void **state)
 
 	expect_status(f, SYNC, TSMON_CLOCK_SYNCHRONIZED, 0);
 	expect_status(f, SYNC + INTERVAL, TSMON_CLOCK_SYNCHRONIZED, 0);
-	/* A read racing the update that set sync_mono: age 0, not wrapped. */
-	assert_int_equal(at(f, SYNC - 10).sync_age_ns, 0);
+	/*
+	 * An instant before the update (a read racing it, or a past instant):
+	 * as far from the measurement as one after, never wrapped.
+	 */
+	assert_int_equal(at(f, SYNC - 10).sync_age_ns, 10);
 	assert_int_equal(at(f, SYNC - 10).bound_ns, MAXERR);
+	assert_int_equal(at(f, SYNC - 100 * NSEC).sync_age_ns, 100 * NSEC);
+	assert_int_equal(at(f, SYNC - 100 * NSEC).bound_ns,
+			 ref_bound(MAXERR, 100 * NSEC, TSMON_DRIFT_DEFAULT_PPB));
 }
 
 static void test_status_unknown(void **state)
@@ -579,8 +591,12 @@ static void test_status_cooldown(void **state)
 	assert_int_equal(t.bound_ns,
 			 ref_bound(MAXERR, t.sync_age_ns,
 				   TSMON_DRIFT_DEFAULT_PPB));
-	/* A time before the disruption is judged by the state after it. */
-	expect_status(f, d - 1, TSMON_CLOCK_DISRUPTED, TSMON_TIME_COOLDOWN);
+	/*
+	 * A time before the disruption had another REALTIME offset, which the
+	 * line no longer holds: disrupted, and no bound.
+	 */
+	expect_status(f, d - 1, TSMON_CLOCK_DISRUPTED,
+		      TSMON_TIME_COOLDOWN | TSMON_TIME_UNBOUNDED);
 
 	/* A step the daemon has measured since (a sync update after it). */
 	f->h.disrupt_mono_ns = SYNC - NSEC;
@@ -593,6 +609,8 @@ static void test_status_cooldown(void **state)
 	/* The cooldown is the caller's. */
 	assert_int_equal(tsmon_set_cooldown(f->t, NSEC), 0);
 	expect_status(f, SYNC - 1, TSMON_CLOCK_DISRUPTED, TSMON_TIME_COOLDOWN);
+	expect_status(f, SYNC - NSEC - 1, TSMON_CLOCK_DISRUPTED,
+		      TSMON_TIME_COOLDOWN | TSMON_TIME_UNBOUNDED);
 	expect_status(f, SYNC, TSMON_CLOCK_SYNCHRONIZED, 0);
 	assert_int_equal(tsmon_set_cooldown(f->t, 0), 0);
 	expect_status(f, SYNC - NSEC, TSMON_CLOCK_SYNCHRONIZED, 0);
@@ -671,6 +689,45 @@ static void test_status_stale(void **state)
 	expect_status(f, SYNC + TSMON_STALE_UNKNOWN_NS + 1,
 		      TSMON_CLOCK_FREE_RUNNING,
 		      TSMON_TIME_STALE | TSMON_TIME_UNSYNC);
+}
+
+/*
+ * A source that asserted no error (maxerror 0: phc2sys, ptp4l, timesyncd)
+ * with no budget declared: disciplined, error unknown. Never a bound, never
+ * SYNCHRONIZED, never valid for one-way latencies.
+ */
+static void test_no_error(void **state)
+{
+	struct fixture *f = *state;
+	struct tsmon_time t;
+
+	f->h.sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN;
+	publish(f);
+	t = at(f, SYNC + 1);
+	assert_int_equal(t.status, TSMON_CLOCK_UNKNOWN);
+	assert_int_equal(t.flags, TSMON_TIME_NO_ERROR | TSMON_TIME_UNBOUNDED);
+	assert_int_equal(t.bound_ns, UINT64_MAX);
+	assert_int_equal(t.earliest_ns, 0);
+	assert_int_equal(t.latest_ns, UINT64_MAX);
+	/* The live read and the latency test agree. */
+	f->h.sync_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	publish(f);
+	assert_int_equal(tsmon_one_way_valid(f->t, UINT64_MAX, &t), 0);
+	assert_int_equal(t.status, TSMON_CLOCK_UNKNOWN);
+
+	/* Other reasons keep their own status; the flag still says it. */
+	f->h.sync_mono_ns = SYNC;
+	f->h.ntp_status |= STA_UNSYNC;
+	publish(f);
+	expect_status(f, SYNC + 1, TSMON_CLOCK_FREE_RUNNING,
+		      TSMON_TIME_UNSYNC | TSMON_TIME_NO_ERROR |
+		      TSMON_TIME_UNBOUNDED);
+
+	/* With a budget the module stores a finite error: bounded again. */
+	f->h.ntp_status &= ~STA_UNSYNC;
+	f->h.sync_maxerror_ns = 1000;
+	publish(f);
+	expect_status(f, SYNC + 1, TSMON_CLOCK_SYNCHRONIZED, 0);
 }
 
 static void test_unbounded_after_disruption(void **state)
@@ -1130,6 +1187,7 @@ int main(void)
 		T(test_status_cooldown),
 		T(test_status_free_running),
 		T(test_status_stale),
+		T(test_no_error),
 		T(test_unbounded_after_disruption),
 		T(test_setters),
 		T(test_one_way_valid),

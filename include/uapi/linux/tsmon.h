@@ -209,6 +209,26 @@ enum tsmon_vm_state {
 #define TSMON_VMCLOCK_TIME_MAXERROR_VALID (1ULL << 6)
 #define TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT (1ULL << 8)
 
+/*
+ * tsmon_health.sync_maxerror_ns when the last sync update asserted no error
+ * (maxerror 0: phc2sys, ptp4l, systemd-timesyncd) and the operator declared
+ * no budget for such sources (module parameter sync_budget_ns): the clock
+ * is disciplined, its error unknown. Readers must not derive a bound.
+ */
+#define TSMON_SYNC_ERROR_UNKNOWN	0xffffffffffffffffULL
+
+/*
+ * adjtimex(2) holds maxerror in whole microseconds, and daemons truncate to
+ * them (chronyd writes 0 for an error under 1 us): a maxerror of N us is
+ * taken as N us plus this.
+ */
+#define TSMON_SYNC_MAXERROR_ROUNDING_NS	1000ULL
+
+/* tsmon_health.sync_flags: what the last sync update's error is made of. */
+#define TSMON_SYNC_ZERO_MAXERROR	(1U << 0)	/* the source said maxerror 0 */
+#define TSMON_SYNC_BUDGET		(1U << 1)	/* ... and sync_budget_ns stood in */
+#define TSMON_SYNC_PLL_OFFSET		(1U << 2)	/* a PLL offset was still to slew */
+
 /* Slots in tsmon_health.phc[]; PHCs beyond them count in phc_overflow. */
 #define TSMON_PHC_SLOTS		8
 
@@ -378,7 +398,12 @@ struct tsmon_phc_slot {
  * @sync_mono_ns:      CLOCK_MONOTONIC of the last sync update (an adjtimex
  *                     call that set ADJ_MAXERROR: a daemon reporting a
  *                     measurement), 0 if none
- * @sync_maxerror_ns:  the maxerror that update set
+ * @sync_maxerror_ns:  the clock's error at that update: the maxerror it set
+ *                     plus TSMON_SYNC_MAXERROR_ROUNDING_NS (or, where it set
+ *                     0, the operator's sync_budget_ns)
+ *                     plus the PLL offset the kernel still had to slew
+ *                     (@sync_offset_ns); TSMON_SYNC_ERROR_UNKNOWN when it
+ *                     set 0 and no budget is declared
  * @sync_interval_ns:  typical interval between sync updates: the longest of
  *                     the last eight, 0 until two updates were seen
  * @disrupt_mono_ns:   CLOCK_MONOTONIC of the last clock step, leap second,
@@ -452,6 +477,11 @@ struct tsmon_phc_slot {
  * @vm_time_frac_sec:  fraction, in units of 2^-64 s
  * @vm_time_esterror_ns: the page's estimated error of that time
  * @vm_time_maxerror_ns: its maximum error (TSMON_VMCLOCK_TIME_MAXERROR_VALID)
+ * @sync_budget_ns:    the operator's error budget for sources that assert
+ *                     maxerror 0 (module parameter sync_budget_ns), 0 if none
+ * @sync_offset_ns:    |PLL offset| still to slew at the last sync update,
+ *                     included in @sync_maxerror_ns
+ * @sync_flags:        TSMON_SYNC_* of the last sync update
  *
  * The time fields are copies of what the hypervisor published, for
  * inspection: they are meaningful only when the counter id is not
@@ -527,6 +557,11 @@ struct tsmon_health {
 	__u64 vm_time_frac_sec;
 	__u64 vm_time_esterror_ns;
 	__u64 vm_time_maxerror_ns;
+	/* sync error sources */
+	__u64 sync_budget_ns;
+	__u64 sync_offset_ns;
+	__u32 sync_flags;
+	__u32 __pad4;
 	/* new fields are appended here */
 };
 
