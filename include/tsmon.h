@@ -88,6 +88,9 @@ enum tsmon_clock_status {
 #define TSMON_TIME_HELD		(1U << 7)	/* tsmon_forward_now() held time still */
 #define TSMON_TIME_NO_ERROR	(1U << 8)	/* the sync source asserted no error
 						 * (maxerror 0), no budget declared */
+#define TSMON_TIME_LEAP_EDGE	(1U << 9)	/* past a pending leap second's
+						 * instant, before the tick that
+						 * applies it: a second off */
 
 /* A bounded read of CLOCK_REALTIME. */
 struct tsmon_time {

@@ -423,18 +423,22 @@ static void tsmon_ntp_second(struct tsmon_dev *d, s64 secs, u64 mono, u64 real)
 			tsmon_ntp_state_to(d, TIME_OK, mono, real);
 			tsmon_del_disarm(d, mono, real);
 		} else if (secs == d->ntp_next_leap) {
-			/* The timekeeping hook records the leap_applied. */
+			/*
+			 * The timekeeping hook records the leap_applied and
+			 * ends the announcement when REALTIME has moved.
+			 */
 			d->ntp_next_leap = TIME64_MAX;
-			d->del_armed = false;
 			tsmon_ntp_state_to(d, TIME_WAIT, mono, real);
 		}
 		break;
 	case TIME_OOP:
+		d->ntp_next_leap = TIME64_MAX;
 		tsmon_ntp_state_to(d, TIME_WAIT, mono, real);
 		break;
 	case TIME_WAIT:
 		if (!(st & (STA_INS | STA_DEL)))
 			tsmon_ntp_state_to(d, TIME_OK, mono, real);
+		d->del_armed = false;	/* the deletion happened */
 		break;
 	}
 
@@ -528,6 +532,8 @@ static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 		d->ntp_maxerror_us = NTP_PHASE_LIMIT;
 		d->ntp_esterror_us = NTP_PHASE_LIMIT;
 		d->ntp_cleared = true;
+		if (!d->ntp_seen)
+			d->ntp_blind_clear = true;
 	}
 	tsmon_unlock(d, flags);
 	return 0;
@@ -563,6 +569,58 @@ static s64 tsmon_deletion_at(s64 sec)
 
 	div_s64_rem(sec + 1, TSMON_SECS_PER_DAY, &rem);
 	return sec + TSMON_SECS_PER_DAY - rem;
+}
+
+/* The insertion instant of a TIME_INS the kernel entered at or before @sec. */
+static s64 tsmon_insertion_at(struct tsmon_dev *d, s64 sec)
+{
+	s32 rem;
+
+	/* The timekeeper holds the scheduled instant itself. */
+	if (d->ins_armed)
+		return (s64)div_u64(d->ins_leap_real_ns, NSEC_PER_SEC);
+	div_s64_rem(sec, TSMON_SECS_PER_DAY, &rem);
+	return sec + TSMON_SECS_PER_DAY - rem;
+}
+
+/*
+ * __do_adjtimex() reports the leap from the wall clock it read: once that
+ * reaches the scheduled second it returns the state second_overflow() will
+ * enter at the next tick (and moves txc->time by the leap), up to a tick
+ * early. The shadow waits for second_overflow() itself.
+ */
+static bool tsmon_ntp_ret_early(const struct tsmon_dev *d, int ret, s64 tv_sec)
+{
+	s64 next = d->ntp_next_leap;
+
+	if (next == TIME64_MAX)
+		return false;
+	switch (d->ntp_state) {
+	case TIME_INS:
+		return ret == TIME_OOP && tv_sec + 1 >= next;
+	case TIME_DEL:
+		return ret == TIME_WAIT && tv_sec - 1 >= next;
+	case TIME_OOP:
+		return ret == TIME_WAIT && tv_sec == next;
+	}
+	return false;
+}
+
+/*
+ * TIME_DEL seen by an adjtimex call, not entered through second_overflow():
+ * scheduled for the end of the day, unless an ntp_clear() the shadow did
+ * not follow may have dropped the schedule (the kernel then stays in
+ * TIME_DEL and deletes nothing). Such a deletion is not announced.
+ */
+static void tsmon_ntp_del_seen(struct tsmon_dev *d, s64 sec, u64 mono,
+			       u64 real)
+{
+	if (d->ntp_blind_clear) {
+		d->ntp_next_leap = TIME64_MAX;
+		return;
+	}
+	d->ntp_next_leap = tsmon_deletion_at(sec);
+	tsmon_del_arm(d, d->ntp_next_leap, mono, real);
 }
 
 /* Remember a sync update's interval; publish the longest of the recent ones. */
@@ -668,15 +726,16 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		tsmon_del_disarm(d, mono, real);
 	}
 
-	if (ret != TIME_ERROR && ret != d->ntp_state) {
+	if (ret != TIME_ERROR && ret != d->ntp_state &&
+	    !tsmon_ntp_ret_early(d, ret, txc->time.tv_sec)) {
 		/* time_state is visible: the shadow follows the kernel. */
 		tsmon_ntp_state_to(d, ret, mono, real);
-		if (ret == TIME_DEL && !d->del_armed) {
-			d->ntp_next_leap = tsmon_deletion_at(sec);
-			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
-		} else if (ret != TIME_DEL) {
+		if (ret == TIME_INS)
+			d->ntp_next_leap = tsmon_insertion_at(d, sec);
+		if (ret == TIME_DEL && !d->del_armed)
+			tsmon_ntp_del_seen(d, sec, mono, real);
+		else if (ret != TIME_DEL)
 			d->del_armed = false;
-		}
 	} else if (first && ret == TIME_ERROR) {
 		/*
 		 * Hidden behind an error status at the first sight. The kernel
@@ -686,14 +745,15 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		 */
 		if (d->ins_armed || (status & STA_INS)) {
 			d->ntp_state = TIME_INS;
+			d->ntp_next_leap = tsmon_insertion_at(d, sec);
 		} else if (status & STA_DEL) {
 			d->ntp_state = TIME_DEL;
-			d->ntp_next_leap = tsmon_deletion_at(sec);
-			tsmon_del_arm(d, d->ntp_next_leap, mono, real);
+			tsmon_ntp_del_seen(d, sec, mono, real);
 		}
 	}
 	if (first) {
 		d->ntp_seen = true;
+		d->ntp_blind_clear = false;
 		h->ntp_state = d->ntp_state;
 	}
 

@@ -90,6 +90,8 @@ struct tsmon_vmclock_page;
  * @ntp_state:    shadow of the kernel's time_state (TIME_OK..TIME_WAIT)
  * @ntp_next_leap: shadow of ntp_next_leap_sec, TIME64_MAX if none
  * @ntp_cleared:  ntp_clear() ran in the timekeeper update in progress
+ * @ntp_blind_clear: ntp_clear() ran while @ntp_seen was false: a deletion the
+ *               kernel shows then may have lost its schedule
  * @ntp_maxerror_us: shadow of time_maxerror (grows 500 us per second)
  * @ntp_esterror_us: shadow of time_esterror
  * @sync_last_mono: CLOCK_MONOTONIC of the last sync update, 0 if none
@@ -156,6 +158,7 @@ struct tsmon_dev {
 	int ntp_state;
 	s64 ntp_next_leap;
 	bool ntp_cleared;
+	bool ntp_blind_clear;
 	s64 ntp_maxerror_us;
 	s64 ntp_esterror_us;
 	u64 sync_last_mono;

@@ -159,6 +159,9 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		leap_dir = TSMON_LEAP_DELETE;
 
 	if (leap_dir) {
+		/* Announced until now: readers know REALTIME is a second off. */
+		if (leap_dir == TSMON_LEAP_DELETE)
+			d->del_armed = false;
 		tsmon_rec_init(&rec, TSMON_EVENT_LEAP_APPLIED, mono, real);
 		rec.leap_applied.direction = leap_dir;
 		rec.leap_applied.tai_before = (u32)prev->tai_offset;

@@ -34,6 +34,9 @@ struct clock_line {
 	uint32_t ntp_status;
 	uint32_t hooks;
 	uint32_t ntp_state;
+	/* Read only while ntp_state is not TIME_OK: a leap may be due. */
+	uint32_t leap_state;
+	uint64_t leap_real_ns;
 };
 
 _Static_assert(offsetof(struct tsmon_health, ntp_state) + sizeof(__u32) ==
@@ -81,6 +84,14 @@ int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
 		l->ntp_status = LOAD_BODY(&h->ntp_status);
 		l->hooks = LOAD_BODY(&h->hooks);
 		l->ntp_state = LOAD_BODY(&h->ntp_state);
+		/* Another cache line, on the days a leap second is due only. */
+		if (__builtin_expect(l->ntp_state != TIME_OK, 0)) {
+			l->leap_state = LOAD_BODY(&h->leap_state);
+			l->leap_real_ns = LOAD_BODY(&h->leap_real_ns);
+		} else {
+			l->leap_state = TSMON_LEAP_NONE;
+			l->leap_real_ns = 0;
+		}
 		if (read_clock)
 			*mono = mono_now();
 		/*
@@ -148,7 +159,7 @@ bool evaluate_common(const struct clock_line *l, uint64_t mono,
 	uint64_t age, p, limit, bound, real, latest;
 
 	if (!(l->hooks & TSMON_HOOK_ADJTIMEX) ||
-	    l->ntp_state == TSMON_NTP_STATE_UNKNOWN ||
+	    l->ntp_state != TIME_OK ||
 	    (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR)) ||
 	    !sync || mono < sync || d > sync ||
 	    (d && mono - d < cooldown))
@@ -182,6 +193,33 @@ bool evaluate_common(const struct clock_line *l, uint64_t mono,
 	return true;
 }
 
+/*
+ * A leap second is applied by the first tick at or after its instant, and
+ * until then REALTIME reads a whole second off true UTC: ahead after the
+ * midnight of an insertion, behind in the deleted 23:59:59. The tick can
+ * be late (interrupts off, a stopped tick), so the edge lasts until the
+ * health block says the leap happened, however long that takes. The module
+ * keeps the leap pending until the update that moves REALTIME, also while
+ * the NTP state already moved on in the same tick.
+ */
+static inline bool leap_edge(const struct clock_line *l, uint64_t real)
+{
+	uint64_t day = 86400 * NSEC_PER_SEC;
+
+	if (l->leap_state == TSMON_LEAP_INSERT_PENDING ||
+	    l->leap_state == TSMON_LEAP_DELETE_PENDING)
+		return l->leap_real_ns && real >= l->leap_real_ns;
+	/*
+	 * TIME_DEL with no deletion announced: the kernel's schedule may have
+	 * been dropped before tsmon could see it, or not. It would be the last
+	 * second of the day.
+	 */
+	if (l->ntp_state == TIME_DEL)
+		return real % day >= day - NSEC_PER_SEC;
+	/* TIME_INS and nothing in the timekeeper: ntp_clear() dropped it. */
+	return false;
+}
+
 static inline __attribute__((always_inline))
 void evaluate(const struct tsmon *t, const struct clock_line *l,
 	      uint64_t mono, struct tsmon_time *out)
@@ -192,6 +230,8 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	uint64_t real, age, bound, limit;
 	uint32_t flags = 0, status;
 	bool unmeasured, before;
+
+	real = add_offset(mono, l->offs_real_ns);
 
 	if (__builtin_expect(evaluate_common(l, mono, drift, cooldown, factor,
 					     out), 1))
@@ -212,6 +252,8 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 		flags |= TSMON_TIME_COOLDOWN;
 	if (l->ntp_status & (STA_UNSYNC | STA_CLOCKERR))
 		flags |= TSMON_TIME_UNSYNC;
+	if (l->ntp_state != TIME_OK && leap_edge(l, real))
+		flags |= TSMON_TIME_LEAP_EDGE;
 
 	if (!l->sync_mono_ns) {
 		flags |= TSMON_TIME_NO_SYNC;
@@ -242,7 +284,7 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	    l->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
 		flags |= TSMON_TIME_NO_ERROR;
 	if (!l->sync_mono_ns || unmeasured || before ||
-	    (flags & TSMON_TIME_NO_ERROR))
+	    (flags & (TSMON_TIME_NO_ERROR | TSMON_TIME_LEAP_EDGE)))
 		bound = UINT64_MAX;
 	else
 		bound = grow_bound(l->sync_maxerror_ns, age, drift);
@@ -251,7 +293,7 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 
 	if (flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		status = TSMON_CLOCK_UNKNOWN;
-	else if (flags & TSMON_TIME_COOLDOWN)
+	else if (flags & (TSMON_TIME_COOLDOWN | TSMON_TIME_LEAP_EDGE))
 		status = TSMON_CLOCK_DISRUPTED;
 	else if (flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			  TSMON_TIME_STALE))
@@ -269,7 +311,6 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 	else
 		status = TSMON_CLOCK_SYNCHRONIZED;
 
-	real = add_offset(mono, l->offs_real_ns);
 	out->real_ns = real;
 	out->mono_ns = mono;
 	if (bound == UINT64_MAX) {

@@ -38,6 +38,8 @@ static const struct bit_name time_flag_names[] = {
 	{ .bit = TSMON_TIME_HELD,	.name = "held" },
 	{ .bit = TSMON_TIME_NO_ERROR,	.name = "no_error",
 	  .text = "source asserted no error" },
+	{ .bit = TSMON_TIME_LEAP_EDGE,	.name = "leap_edge",
+	  .text = "leap second due, not yet applied" },
 };
 
 const struct bit_names time_flag_bits = BIT_NAMES(time_flag_names);

@@ -237,6 +237,19 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 		e->flags |= TSMON_TIME_COOLDOWN;
 	if (h->ntp_status & (STA_UNSYNC | STA_CLOCKERR))
 		e->flags |= TSMON_TIME_UNSYNC;
+	/* A leap due and its instant passed: the tick has not applied it. */
+	if (h->ntp_state != TIME_OK) {
+		bool edge;
+
+		if (h->leap_state == TSMON_LEAP_INSERT_PENDING ||
+		    h->leap_state == TSMON_LEAP_DELETE_PENDING)
+			edge = h->leap_real_ns && e->real_ns >= h->leap_real_ns;
+		else
+			edge = h->ntp_state == TIME_DEL &&
+			       e->real_ns % (86400 * NSEC) >= 86399 * NSEC;
+		if (edge)
+			e->flags |= TSMON_TIME_LEAP_EDGE;
+	}
 	if (!h->sync_mono_ns) {
 		e->flags |= TSMON_TIME_NO_SYNC;
 		e->sync_age_ns = UINT64_MAX;
@@ -256,7 +269,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 	if (h->sync_mono_ns && h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
 		e->flags |= TSMON_TIME_NO_ERROR;
 	bounded = h->sync_mono_ns && !unmeasured && !before &&
-		  !(e->flags & TSMON_TIME_NO_ERROR);
+		  !(e->flags & (TSMON_TIME_NO_ERROR | TSMON_TIME_LEAP_EDGE));
 	e->bound_ns = bounded ? ref_bound(h->sync_maxerror_ns,
 					  e->sync_age_ns, drift) : UINT64_MAX;
 	if (e->bound_ns == UINT64_MAX) {
@@ -272,7 +285,7 @@ static void ref_time(const struct tsmon_health *h, uint64_t mono,
 	}
 	if (e->flags & (TSMON_TIME_NO_HOOK | TSMON_TIME_NO_CAPTURE))
 		e->status = TSMON_CLOCK_UNKNOWN;
-	else if (e->flags & TSMON_TIME_COOLDOWN)
+	else if (e->flags & (TSMON_TIME_COOLDOWN | TSMON_TIME_LEAP_EDGE))
 		e->status = TSMON_CLOCK_DISRUPTED;
 	else if (e->flags & (TSMON_TIME_UNSYNC | TSMON_TIME_NO_SYNC |
 			     TSMON_TIME_STALE))
@@ -323,8 +336,13 @@ static void test_model_random(void **state)
 					  TSMON_HOOK_ADJTIMEX,
 					  TSMON_HOOK_ADJTIMEX,
 					  TSMON_HOOK_TIMEKEEPER);
-		h->ntp_state = (uint32_t)PICK(&x, 0, 0, 1,
-					      TSMON_NTP_STATE_UNKNOWN);
+		h->ntp_state = (uint32_t)PICK(&x, 0, 0, TIME_INS, TIME_DEL,
+					      TIME_OOP, TSMON_NTP_STATE_UNKNOWN);
+		h->leap_state = (uint32_t)PICK(&x, TSMON_LEAP_NONE,
+					       TSMON_LEAP_INSERT_PENDING,
+					       TSMON_LEAP_DELETE_PENDING);
+		h->leap_real_ns = PICK(&x, 0, OFFS + SYNC, OFFS + SYNC + NSEC,
+				       OFFS + SYNC + 5 * NSEC);
 		h->ntp_status = (uint32_t)PICK(&x, STA_PLL, STA_PLL | STA_NANO,
 					       STA_UNSYNC, STA_CLOCKERR);
 		h->sync_mono_ns = PICK(&x, 0, SYNC, SYNC, 1, UINT64_MAX);
@@ -728,6 +746,78 @@ static void test_no_error(void **state)
 	f->h.sync_maxerror_ns = 1000;
 	publish(f);
 	expect_status(f, SYNC + 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+}
+
+/*
+ * A leap second due: REALTIME is a second off from the leap's instant until
+ * the tick that applies it, however late that tick is. The first instant
+ * before it is still bounded.
+ */
+static void test_leap_edge(void **state)
+{
+	const uint64_t edge = TSMON_TIME_LEAP_EDGE | TSMON_TIME_UNBOUNDED;
+	struct fixture *f = *state;
+	/* A midnight UTC 3 s after the sync update, in MONOTONIC. */
+	uint64_t day = 86400 * NSEC, real_sync = OFFS + SYNC;
+	uint64_t midnight = (real_sync / day + 1) * day;
+	uint64_t m_mono = midnight - OFFS;
+	struct tsmon_time t;
+
+	f->h.sync_mono_ns = m_mono - 3 * NSEC;
+	f->h.sync_interval_ns = 4 * NSEC;
+
+	/* An insertion: the timekeeper's instant is the midnight. */
+	f->h.ntp_state = TIME_INS;
+	f->h.ntp_status |= STA_INS;
+	f->h.leap_state = TSMON_LEAP_INSERT_PENDING;
+	f->h.leap_real_ns = midnight;
+	publish(f);
+	expect_status(f, m_mono - 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+	expect_status(f, m_mono, TSMON_CLOCK_DISRUPTED, edge);
+	/* A late tick: 10 s later the leap has still not happened. */
+	t = at(f, m_mono + 10 * NSEC);
+	assert_int_equal(t.status, TSMON_CLOCK_DISRUPTED);
+	assert_int_equal(t.flags & edge, edge);
+	assert_int_equal(t.bound_ns, UINT64_MAX);
+
+	/* A deletion: the deleted second is the last one of the day. */
+	f->h.ntp_state = TIME_DEL;
+	f->h.ntp_status = (f->h.ntp_status & ~STA_INS) | STA_DEL;
+	f->h.leap_state = TSMON_LEAP_DELETE_PENDING;
+	f->h.leap_real_ns = midnight - NSEC;
+	publish(f);
+	expect_status(f, m_mono - NSEC - 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+	expect_status(f, m_mono - NSEC, TSMON_CLOCK_DISRUPTED, edge);
+	expect_status(f, m_mono + NSEC / 2, TSMON_CLOCK_DISRUPTED, edge);
+
+	/* TIME_DEL with no deletion announced: its would-be second is. */
+	f->h.leap_state = TSMON_LEAP_NONE;
+	f->h.leap_real_ns = 0;
+	publish(f);
+	expect_status(f, m_mono - NSEC - 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+	expect_status(f, m_mono - NSEC, TSMON_CLOCK_DISRUPTED, edge);
+	expect_status(f, m_mono + 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+
+	/* TIME_INS whose schedule ntp_clear() dropped: nothing will happen. */
+	f->h.ntp_state = TIME_INS;
+	publish(f);
+	expect_status(f, m_mono + 1, TSMON_CLOCK_SYNCHRONIZED, 0);
+
+	/*
+	 * The tick's second_overflow() entered TIME_OOP, the timekeeper has
+	 * not moved REALTIME yet: still the edge.
+	 */
+	f->h.ntp_state = TIME_OOP;
+	f->h.leap_state = TSMON_LEAP_INSERT_PENDING;
+	f->h.leap_real_ns = midnight;
+	publish(f);
+	expect_status(f, m_mono + 1, TSMON_CLOCK_DISRUPTED, edge);
+
+	/* Applied: the repeated second, nothing pending, no edge. */
+	f->h.leap_state = TSMON_LEAP_NONE;
+	f->h.leap_real_ns = 0;
+	publish(f);
+	expect_status(f, m_mono + 1, TSMON_CLOCK_SYNCHRONIZED, 0);
 }
 
 static void test_unbounded_after_disruption(void **state)
@@ -1188,6 +1278,7 @@ int main(void)
 		T(test_status_free_running),
 		T(test_status_stale),
 		T(test_no_error),
+		T(test_leap_edge),
 		T(test_unbounded_after_disruption),
 		T(test_setters),
 		T(test_one_way_valid),
