@@ -332,7 +332,8 @@ static void tsmon_ntp_state_to(struct tsmon_dev *d, int state, u64 mono,
 		rec.ntp_state.state_before = d->ntp_state;
 		rec.ntp_state.state_after = state;
 		tsmon_emit(d, &rec);
-		d->health->ntp_state = state;
+		if (!d->ntp_lost)
+			d->health->ntp_state = state;
 	}
 	d->ntp_state = state;
 }
@@ -532,7 +533,7 @@ static int tsmon_clear_pre(struct kprobe *p, struct pt_regs *regs)
 		d->ntp_maxerror_us = NTP_PHASE_LIMIT;
 		d->ntp_esterror_us = NTP_PHASE_LIMIT;
 		d->ntp_cleared = true;
-		if (!d->ntp_seen)
+		if (!d->ntp_seen || d->ntp_lost)
 			d->ntp_blind_clear = true;
 	}
 	tsmon_unlock(d, flags);
@@ -668,7 +669,7 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	u32 status = (u32)txc->status;
 	struct tsmon_health *h = d->health;
 	unsigned long flags;
-	bool first;
+	bool first, relearn;
 	u64 real;
 	u32 prev;
 	s64 sec;
@@ -695,6 +696,8 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	}
 	tsmon_health_begin(d);
 	first = !d->ntp_seen;
+	/* After a probe miss the shadow learns the kernel's state afresh. */
+	relearn = first || d->ntp_lost;
 	prev = d->ntp_status;
 
 	h->ntp_captures++;
@@ -736,7 +739,7 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 			tsmon_ntp_del_seen(d, sec, mono, real);
 		else if (ret != TIME_DEL)
 			d->del_armed = false;
-	} else if (first && ret == TIME_ERROR) {
+	} else if (relearn && ret == TIME_ERROR) {
 		/*
 		 * Hidden behind an error status at the first sight. The kernel
 		 * enters TIME_INS / TIME_DEL within a second of STA_INS /
@@ -751,8 +754,18 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 			tsmon_ntp_del_seen(d, sec, mono, real);
 		}
 	}
-	if (first) {
+	if (relearn) {
+		struct tsmon_record rec;
+
+		if (d->ntp_lost) {
+			/* Out of unknown: the state the kernel has shown. */
+			tsmon_rec_init(&rec, TSMON_EVENT_NTP_STATE, mono, real);
+			rec.ntp_state.state_before = TSMON_NTP_STATE_UNKNOWN;
+			rec.ntp_state.state_after = d->ntp_state;
+			tsmon_emit(d, &rec);
+		}
 		d->ntp_seen = true;
+		d->ntp_lost = false;
 		d->ntp_blind_clear = false;
 		h->ntp_state = d->ntp_state;
 	}
@@ -899,6 +912,78 @@ static int tsmon_step_krp(struct kretprobe *krp, const char *sym,
 	if (ret)
 		pr_warn("cannot probe %s (%d)\n", sym, ret);
 	return ret;
+}
+
+/**
+ * tsmon_probes_missed() - the calls the module's probes missed
+ * @d:   device state
+ * @ntp: set to those of the NTP shadow's probes
+ *
+ * A kprobe misses a call when another kprobe handler is running on that CPU
+ * (a BPF or perf program, say, that the tick interrupted); a kretprobe also
+ * when all its instances are in use. Probes never registered count zero.
+ *
+ * Return: the misses of every probe, @ntp included.
+ */
+u64 tsmon_probes_missed(const struct tsmon_dev *d, u64 *ntp)
+{
+	u64 n;
+
+	n = READ_ONCE(d->second_kp.nmissed) + READ_ONCE(d->clear_kp.nmissed) +
+	    READ_ONCE(d->adjtimex_krp.kp.nmissed) +
+	    (u32)READ_ONCE(d->adjtimex_krp.nmissed);
+	*ntp = n;
+	n += READ_ONCE(d->setoffset_krp.kp.nmissed) +
+	     (u32)READ_ONCE(d->setoffset_krp.nmissed) +
+	     READ_ONCE(d->settime_krp.kp.nmissed) +
+	     (u32)READ_ONCE(d->settime_krp.nmissed) +
+	     READ_ONCE(d->phc_settime_krp.kp.nmissed) +
+	     (u32)READ_ONCE(d->phc_settime_krp.nmissed) +
+	     READ_ONCE(d->phc_adjtime_krp.kp.nmissed) +
+	     (u32)READ_ONCE(d->phc_adjtime_krp.nmissed) +
+	     READ_ONCE(d->phc_register_krp.kp.nmissed) +
+	     (u32)READ_ONCE(d->phc_register_krp.nmissed) +
+	     READ_ONCE(d->phc_unregister_kp.nmissed) +
+	     READ_ONCE(d->phc_event_kp.nmissed);
+	return n;
+}
+
+/**
+ * tsmon_probes_missed_publish() - publish new probe misses
+ * @d:    device state, inside a health update
+ * @all:  tsmon_probes_missed()
+ * @ntp:  its NTP part
+ * @mono: CLOCK_MONOTONIC of the update
+ * @real: CLOCK_REALTIME of the update
+ *
+ * A missed second_overflow(), ntp_clear() or adjtimex capture may have hidden
+ * a second boundary, a cleared schedule or a leap transition: the shadow's
+ * time_state is then published as unknown (readers give no bound) until the
+ * next adjtimex call shows the kernel's.
+ */
+void tsmon_probes_missed_publish(struct tsmon_dev *d, u64 all, u64 ntp,
+				 u64 mono, u64 real)
+{
+	struct tsmon_health *h = d->health;
+	struct tsmon_record rec;
+
+	lockdep_assert_held(&d->lock);
+
+	d->missed_seen = all;
+	h->probes_missed = all;
+	h->probes_missed_ntp = ntp;
+	if (ntp == d->missed_ntp_seen)
+		return;
+	d->missed_ntp_seen = ntp;
+	if (!d->ntp_seen || d->ntp_lost || tsmon_ntp_off(d))
+		return;
+	d->ntp_lost = true;
+	h->ntp_lost++;
+	h->ntp_state = TSMON_NTP_STATE_UNKNOWN;
+	tsmon_rec_init(&rec, TSMON_EVENT_NTP_STATE, mono, real);
+	rec.ntp_state.state_before = d->ntp_state;
+	rec.ntp_state.state_after = TSMON_NTP_STATE_UNKNOWN;
+	tsmon_emit(d, &rec);
 }
 
 /**

@@ -90,6 +90,10 @@ struct tsmon_vmclock_page;
  * @ntp_state:    shadow of the kernel's time_state (TIME_OK..TIME_WAIT)
  * @ntp_next_leap: shadow of ntp_next_leap_sec, TIME64_MAX if none
  * @ntp_cleared:  ntp_clear() ran in the timekeeper update in progress
+ * @ntp_lost:     a miss of one of the shadow's probes: the published time_state
+ *               is unknown until the next adjtimex call shows the kernel's
+ * @missed_seen:  probe misses last published (all probes)
+ * @missed_ntp_seen: those of the NTP shadow's probes
  * @ntp_blind_clear: ntp_clear() ran while @ntp_seen was false: a deletion the
  *               kernel shows then may have lost its schedule
  * @ntp_maxerror_us: shadow of time_maxerror (grows 500 us per second)
@@ -159,6 +163,9 @@ struct tsmon_dev {
 	s64 ntp_next_leap;
 	bool ntp_cleared;
 	bool ntp_blind_clear;
+	bool ntp_lost;
+	u64 missed_seen;
+	u64 missed_ntp_seen;
 	s64 ntp_maxerror_us;
 	s64 ntp_esterror_us;
 	u64 sync_last_mono;
@@ -244,6 +251,9 @@ void tsmon_probes_detach(struct tsmon_dev *d);
 u32 tsmon_take_step_reason(struct tsmon_dev *d);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
 int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre);
+u64 tsmon_probes_missed(const struct tsmon_dev *d, u64 *ntp);
+void tsmon_probes_missed_publish(struct tsmon_dev *d, u64 all, u64 ntp,
+				 u64 mono, u64 real);
 
 /* Bounds of the PHC frequency record limits (parameters and netlink). */
 #define TSMON_PHC_THRESHOLD_MAX	1000000000U	/* 1e9 ppb: 100 % */

@@ -223,6 +223,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	struct tsmon_tk_snap *prev = &d->tk_prev;
 	struct tsmon_tk_snap now;
 	unsigned long flags;
+	u64 missed, missed_ntp;
 	bool vm_moved;
 
 	/* Serialised by the timekeeper lock: plain increments suffice. */
@@ -234,6 +235,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 
 	tsmon_tk_read(tk, &now);
 	vm_moved = tsmon_vmclock_moved(d);
+	missed = tsmon_probes_missed(d, &missed_ntp);
 
 	/* The common case, a tick that changed nothing we publish. */
 	if (d->tk_have_prev &&
@@ -243,7 +245,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	    now.tai_offset == prev->tai_offset &&
 	    now.mult == prev->mult &&
 	    now.clock == prev->clock &&
-	    !d->ntp_cleared && !vm_moved)
+	    !d->ntp_cleared && !vm_moved && missed == d->missed_seen)
 		return NOTIFY_DONE;
 
 	/*
@@ -266,6 +268,12 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 		d->ntp_cleared = false;
 	} else {
 		tsmon_tk_classify(d, prev, &now, vm_moved);
+	}
+	if (missed != d->missed_seen) {
+		u64 mono, real;
+
+		tsmon_tk_now(&now, &mono, &real);
+		tsmon_probes_missed_publish(d, missed, missed_ntp, mono, real);
 	}
 	tsmon_tk_health(d, tk, &now);
 	*prev = now;

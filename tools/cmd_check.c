@@ -418,6 +418,34 @@ static void check_step(const struct check_opts *co, const struct status *s,
 	}
 }
 
+/*
+ * Hooks attached, but a probe may have missed calls: critical while the NTP
+ * state is forgotten because of it, a warning afterwards (events may be
+ * missing from the ring).
+ */
+static void probe_misses(const struct status *s, struct result *r)
+{
+	const struct tsmon_health *h = &s->h;
+
+	if (!status_has_probe_misses(s) || !h->probes_missed) {
+		snprintf(r->msg, MSG_LEN, "hooks attached");
+		return;
+	}
+	if (h->probes_missed_ntp && h->ntp_state == TSMON_NTP_STATE_UNKNOWN &&
+	    h->ntp_lost) {
+		r->state = STATE_CRITICAL;
+		snprintf(r->msg, MSG_LEN,
+			 "NTP state unknown after %" PRIu64 " probe misses, "
+			 "until the next adjtimex call",
+			 (uint64_t)h->probes_missed_ntp);
+		return;
+	}
+	r->state = STATE_WARNING;
+	snprintf(r->msg, MSG_LEN,
+		 "hooks attached, %" PRIu64 " probe misses: events may be missing",
+		 (uint64_t)h->probes_missed);
+}
+
 static void check_hooks(const struct check_opts *co, const struct status *s,
 			struct result *r)
 {
@@ -430,7 +458,7 @@ static void check_hooks(const struct check_opts *co, const struct status *s,
 		return;
 	}
 	if (!missing) {
-		snprintf(r->msg, MSG_LEN, "hooks attached");
+		probe_misses(s, r);
 		return;
 	}
 	r->state = STATE_CRITICAL;
@@ -547,6 +575,10 @@ static void json_check_values(struct json *j, const struct check_opts *co,
 		print_bits(&o, "required", co->require_hooks, &hook_bits, NULL);
 		print_bits(&o, "missing", co->require_hooks & ~s->h.hooks,
 			   &hook_bits, NULL);
+		if (status_has_probe_misses(s))
+			json_u64(j, "probes_missed", s->h.probes_missed);
+		else
+			json_null(j, "probes_missed");
 		break;
 	}
 }

@@ -172,8 +172,19 @@ static void show_hooks(const struct out *o, const struct status *s)
 	if (!o->j)
 		fprintf(o->f, "%-*s", LABEL_WIDTH, "hooks");
 	print_bits(o, "hooks", s->h.hooks, &hook_bits, " ");
-	if (o->j)
+	if (o->j) {
+		if (status_has_probe_misses(s)) {
+			json_u64(o->j, "probes_missed", s->h.probes_missed);
+			json_u64(o->j, "probes_missed_ntp",
+				 s->h.probes_missed_ntp);
+			json_u64(o->j, "ntp_lost", s->h.ntp_lost);
+		} else {
+			json_null(o->j, "probes_missed");
+			json_null(o->j, "probes_missed_ntp");
+			json_null(o->j, "ntp_lost");
+		}
 		return;
+	}
 	for (i = 0; i < hook_bits.n; i++)
 		if (!(s->h.hooks & hook_bits.v[i].bit))
 			missing |= hook_bits.v[i].bit;
@@ -183,6 +194,15 @@ static void show_hooks(const struct out *o, const struct status *s)
 		fputc(')', o->f);
 	}
 	fputc('\n', o->f);
+	if (!status_has_probe_misses(s))
+		line(o, "probe misses", "not counted by this module");
+	else if (!s->h.probes_missed)
+		line(o, "probe misses", "none");
+	else
+		line(o, "probe misses", "%" PRIu64 " (NTP shadow %" PRIu64
+		     ", NTP state forgotten %" PRIu64 " times): events may be "
+		     "missing", (uint64_t)s->h.probes_missed,
+		     (uint64_t)s->h.probes_missed_ntp, (uint64_t)s->h.ntp_lost);
 }
 
 static void show_clocksource(const struct out *o, const struct status *s)

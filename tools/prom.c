@@ -269,6 +269,22 @@ static void write_events(FILE *f, const struct status *s,
 		sample(f, "tsmon_events_total", labels, u64_value(v, n));
 	}
 
+	if (status_has_probe_misses(s)) {
+		single(f, "tsmon_probe_misses_total", "counter",
+		       "Calls the module's kprobes and kretprobes missed (another "
+		       "kprobe handler running on that CPU, or no free "
+		       "kretprobe instance): events that may be missing.",
+		       u64_value(v, s->h.probes_missed));
+		single(f, "tsmon_probe_misses_ntp_total", "counter",
+		       "Those of the NTP state's probes (second_overflow, "
+		       "ntp_clear, adjtimex).",
+		       u64_value(v, s->h.probes_missed_ntp));
+		single(f, "tsmon_ntp_state_lost_total", "counter",
+		       "Times such a miss made the module forget the kernel's "
+		       "NTP state until the next adjtimex call.",
+		       u64_value(v, s->h.ntp_lost));
+	}
+
 	if (stats_dir(device, dir, sizeof(dir)) &&
 	    read_stat(dir, "adjtimex_missed", &n))
 		single(f, "tsmon_lost_events_total", "counter",

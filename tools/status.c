@@ -97,6 +97,11 @@ bool status_has_vm(const struct status *s)
 	return s->info.health_size > offsetof(struct tsmon_health, vm_state);
 }
 
+bool status_has_probe_misses(const struct status *s)
+{
+	return s->info.health_size > offsetof(struct tsmon_health, ntp_lost);
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;

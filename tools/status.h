@@ -56,6 +56,9 @@ const char *vm_state_name(uint32_t state);
  */
 bool status_has_vm(const struct status *s);
 
+/* Whether the module counts its probes' misses in the health block. */
+bool status_has_probe_misses(const struct status *s);
+
 /*
  * Fill s from an open region: header facts, health block, head and a
  * bounded clock read with s's drift and cooldown. Failures are reported on

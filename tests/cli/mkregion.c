@@ -34,7 +34,8 @@
  *               as tsmon prints them, or numbers), vm_marker,
  *               vm_disruptions, vm_disrupt_mono, vm_flags, vm_seq, vm_tai,
  *               vm_period_shift, vm_gen, vm_counter_value, vm_period,
- *               vm_time_sec, vm_time_frac, vm_esterror, vm_maxerror. A
+ *               vm_time_sec, vm_time_frac, vm_esterror, vm_maxerror;
+ *               probes_missed, probes_missed_ntp, ntp_lost. A
  *               *_mono key also has an *_ago form: that many ns before
  *               CLOCK_MONOTONIC now.
  *   -p KEY=VAL[,KEY=VAL...]
@@ -237,6 +238,9 @@ static const struct {
 	{ "vm_time_frac",	H_U64, HOFF(vm_time_frac_sec) },
 	{ "vm_esterror",	H_U64, HOFF(vm_time_esterror_ns) },
 	{ "vm_maxerror",	H_U64, HOFF(vm_time_maxerror_ns) },
+	{ "probes_missed",	H_U64, HOFF(probes_missed) },
+	{ "probes_missed_ntp",	H_U64, HOFF(probes_missed_ntp) },
+	{ "ntp_lost",		H_U64, HOFF(ntp_lost) },
 };
 
 #define POFF(f)		offsetof(struct tsmon_phc_slot, f)

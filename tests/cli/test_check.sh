@@ -88,6 +88,13 @@ mkregion -H 1 "$RN"
 # No adjtimex call since load: no daemon disciplines the clock.
 RC=$TMP/nocapture.bin
 mkregion -H 7 "$RC"
+# Probe misses: hooks attached, calls missed; then the NTP state forgotten.
+RM=$TMP/missed.bin
+mkregion "${SYNC_ARGS[@]}" -n probes_missed=3 -n probes_missed_ntp=1 \
+	-n ntp_lost=1 "$RM"
+RL=$TMP/lost.bin
+mkregion "${SYNC_ARGS[@]}" -n state=unknown -n probes_missed=3 \
+	-n probes_missed_ntp=1 -n ntp_lost=1 "$RL"
 # A step whose CLOCK_MONOTONIC lies ahead of now: from another boot.
 RA=$TMP/another.bin
 mkregion "${SYNC_ARGS[@]}" "$RA" clock_step,delta=1,mono=999999999999999999,real=1
@@ -110,6 +117,10 @@ verdict "the clock state alone is not a check" 0 '^TSMON OK - no bound, free run
 	-d "$RF" check
 
 # ---------------------------------------------------------------- WARNING
+
+verdict "probe misses with --require-hooks" 1 \
+	', hooks attached, 3 probe misses: events may be missing \|' \
+	-d "$RM" check --require-hooks
 
 verdict "bound above --warn-bound" 1 \
 	'^TSMON WARNING - bound 1\.5 ms > 1ms, ' \
@@ -144,6 +155,10 @@ verdict "--require-hooks=all" 2 'hooks missing: phc_adj phc_event phc_life \|' \
 	-d "$RS" check --require-hooks=all
 verdict "--require-hooks=phc_adj" 2 'hooks missing: phc_adj \|' \
 	-d "$RS" check --require-hooks=phc_adj,timekeeper
+verdict "NTP state forgotten after a probe miss" 2 \
+	', NTP state unknown after 1 probe misses, until the next adjtimex call \|' \
+	-d "$RL" check --require-hooks
+verdict "probe misses without --require-hooks" 0 '^TSMON OK - ' -d "$RM" check
 verdict "CRITICAL outranks WARNING" 2 '^TSMON CRITICAL - bound 1\.5 ms > 1ms, .*< 1h \|' \
 	-d "$RS" check --drift 0 --max-bound 1ms --warn-step-age 1h
 verdict "CRITICAL outranks UNKNOWN" 2 '^TSMON CRITICAL - .*unknown \(no hook' \

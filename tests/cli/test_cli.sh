@@ -423,6 +423,26 @@ else
 fi
 expect_line "status: missing hooks named" "$out" \
 	'^hooks +timekeeper \(not attached: adjtimex settime phc_adj phc_event phc_life\)$'
+expect_line "status: no probe misses" "$out" '^probe misses +none$'
+
+# Probe misses: counted, and the NTP state forgotten once.
+mkregion -H 7 -n probes_missed=5 -n probes_missed_ntp=2 -n ntp_lost=1 \
+	"$TMP/missed.bin"
+run -d "$TMP/missed.bin" status
+expect_line "status: probe misses" "$out" \
+	'^probe misses +5 \(NTP shadow 2, NTP state forgotten 1 times\): events may be missing$'
+run -d "$TMP/missed.bin" status --json
+expect_json "status --json: probe misses" '
+(s,) = recs
+assert (s["probes_missed"], s["probes_missed_ntp"], s["ntp_lost"]) == (5, 2, 1), s'
+mkregion -H 7 -z sync_flags -n probes_missed=5 "$TMP/oldmiss.bin"
+run -d "$TMP/oldmiss.bin" status
+expect_line "status: a module that does not count misses" "$out" \
+	'^probe misses +not counted by this module$'
+run -d "$TMP/oldmiss.bin" status --json
+expect_json "status --json: misses null from an older module" '
+(s,) = recs
+assert s["probes_missed"] is None and s["ntp_lost"] is None, s'
 
 # The keys of status --json are a stable interface: all of them, in order.
 run -d "$R1" status --json
@@ -430,7 +450,7 @@ expect_json "status --json: top-level keys" '
 (s,) = recs
 assert list(s) == ["abi_version", "instance_id", "load_real_ns",
 	"load_mono_ns", "ring_entries", "record_size", "head", "hooks",
-	"clocksource", "tai_offset", "leap_state", "leap_real_ns",
+	"probes_missed", "probes_missed_ntp", "ntp_lost", "clocksource", "tai_offset", "leap_state", "leap_real_ns",
 	"ntp_status", "ntp_status_flags", "ntp", "last_step", "disruption",
 	"freq_ppb", "tk_mult", "cs_mult", "cs_shift", "event_counts",
 	"update_mono_ns", "offs_real_ns", "clock", "phcs", "phc_overflow",

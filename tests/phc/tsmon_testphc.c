@@ -29,6 +29,17 @@
  * an irq_work, the context a NIC's interrupt handler calls
  * ptp_clock_event() from, and the write returns once delivery is done.
  *
+ * One more file, at the top of the directory, stands for a neighbour on
+ * the same kernel rather than a PHC:
+ *
+ *   slow_kprobe  write "MS": run a kprobe handler that spins MS
+ *           milliseconds (at most 5000) with interrupts as the caller had
+ *           them, as a slow BPF or perf program on a kprobe would. A kprobe
+ *           that fires on this CPU meanwhile - the tick's second_overflow(),
+ *           say - is skipped by the kprobe core and counted as missed.
+ *           Reading it gives how many spins ran with interrupts enabled
+ *           (only those can be interrupted by the tick).
+ *
  * Test use only: it exists to be loaded in the tsmon test guest.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,6 +48,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/irq_work.h>
+#include <linux/kprobes.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -350,6 +362,68 @@ static const struct file_operations testphc_pps_fops = {
 	.llseek	= noop_llseek,
 };
 
+#define SLOW_MAX_MS	5000
+
+static unsigned long slow_ms;
+static atomic_t slow_irqs_on = ATOMIC_INIT(0);
+static bool slow_registered;
+
+/* The probed function: the write calls it, the kprobe handler spins. */
+static noinline void testphc_slow_point(void)
+{
+	barrier();
+}
+
+static int testphc_slow_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	u64 end = ktime_get_mono_fast_ns() + READ_ONCE(slow_ms) * NSEC_PER_MSEC;
+
+	if (!irqs_disabled())
+		atomic_inc(&slow_irqs_on);
+	while (ktime_get_mono_fast_ns() < end)
+		cpu_relax();
+	return 0;
+}
+
+static struct kprobe testphc_slow_kp = {
+	.pre_handler = testphc_slow_pre,
+};
+
+static ssize_t testphc_slow_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	unsigned long ms;
+	int err;
+
+	if (!slow_registered)
+		return -ENODEV;
+	err = kstrtoul_from_user(ubuf, len, 0, &ms);
+	if (err)
+		return err;
+	if (ms > SLOW_MAX_MS)
+		return -ERANGE;
+	WRITE_ONCE(slow_ms, ms);
+	testphc_slow_point();
+	return len;
+}
+
+static ssize_t testphc_slow_read(struct file *file, char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int n = scnprintf(buf, sizeof(buf), "%d\n", atomic_read(&slow_irqs_on));
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations testphc_slow_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= testphc_slow_read,
+	.write	= testphc_slow_write,
+	.llseek	= noop_llseek,
+};
+
 static int testphc_register(struct testphc *tp, unsigned int i)
 {
 	char dirname[16];
@@ -408,6 +482,13 @@ static int __init testphc_init(void)
 		return -EINVAL;
 
 	testphc_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	testphc_slow_kp.addr = (kprobe_opcode_t *)testphc_slow_point;
+	if (register_kprobe(&testphc_slow_kp))
+		pr_warn("no slow_kprobe: cannot probe testphc_slow_point\n");
+	else
+		slow_registered = true;
+	debugfs_create_file("slow_kprobe", 0600, testphc_root, NULL,
+			    &testphc_slow_fops);
 	for (i = 0; i < count; i++) {
 		err = testphc_register(&testphcs[i], i);
 		if (err)
@@ -418,6 +499,8 @@ static int __init testphc_init(void)
 err_register:
 	/* No event is in flight once the files are gone. */
 	debugfs_remove_recursive(testphc_root);
+	if (slow_registered)
+		unregister_kprobe(&testphc_slow_kp);
 	while (i--)
 		testphc_unregister(&testphcs[i]);
 	return err;
@@ -428,6 +511,8 @@ static void __exit testphc_exit(void)
 	unsigned int i = count;
 
 	debugfs_remove_recursive(testphc_root);
+	if (slow_registered)
+		unregister_kprobe(&testphc_slow_kp);
 	while (i--)
 		testphc_unregister(&testphcs[i]);
 }

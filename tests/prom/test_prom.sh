@@ -133,7 +133,27 @@ for gone in ('tsmon_seconds_since_last_step', 'tsmon_sync_age_seconds',
 	assert gone not in fam, gone
 assert one('tsmon_timex_tai_offset_seconds') == '0'
 assert one('tsmon_steps_total') == '0' and one('tsmon_leap_pending') == '0'
-assert not any(n.startswith('node_') for n in fam)"
+assert not any(n.startswith('node_') for n in fam)
+assert one('tsmon_probe_misses_total') == '0'
+assert one('tsmon_ntp_state_lost_total') == '0'"
+
+# ---------------------------------------------------------------- probe misses
+
+mkregion -H 7 -n probes_missed=5 -n probes_missed_ntp=2 -n ntp_lost=1 \
+	"$TMP/missed.bin"
+run -d "$TMP/missed.bin" status --prometheus
+valid "probe misses" "$out"
+metrics P
+expect_py "probe misses: three counters" "$PY_COMMON
+assert fam['tsmon_probe_misses_total']['type'] == 'counter'
+assert one('tsmon_probe_misses_total') == '5'
+assert one('tsmon_probe_misses_ntp_total') == '2'
+assert one('tsmon_ntp_state_lost_total') == '1'"
+mkregion -H 7 -z sync_flags "$TMP/oldmiss.bin"
+run -d "$TMP/oldmiss.bin" status --prometheus
+metrics P
+expect_py "probe misses: absent from an older module's block" "$PY_COMMON
+assert 'tsmon_probe_misses_total' not in fam"
 
 # ---------------------------------------------------------------- NTP
 

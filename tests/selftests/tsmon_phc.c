@@ -32,7 +32,6 @@
 #endif
 
 #define TESTPHC_SLOTS_USED	(TSMON_PHC_SLOTS + 1)	/* PHCs for overflow */
-#define DEBUGFS_DIR		"/sys/kernel/debug"
 #define LINUXPTP_SBIN		"build/linuxptp/usr/sbin"
 #define PARAM_THRESHOLD		"phc_freq_threshold_ppb"
 #define PARAM_INTERVAL		"phc_freq_interval_ms"
@@ -288,20 +287,6 @@ static int unload_module(void)
 		ksft_print_msg("unloading %s: %s\n", TESTPHC_MOD,
 			       strerror(-err));
 	return err;
-}
-
-/* The event files need debugfs; the guest does not mount it by itself. */
-static bool debugfs_ready(void)
-{
-	struct statfs sfs;
-
-	if (!statfs(DEBUGFS_DIR, &sfs) && sfs.f_type == DEBUGFS_MAGIC)
-		return true;
-	if (mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL)) {
-		ksft_print_msg("mounting debugfs: %s\n", strerror(errno));
-		return false;
-	}
-	return true;
 }
 
 /* Writes @s to the test PHC's debugfs @file; 0 or -errno. */

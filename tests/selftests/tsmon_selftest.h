@@ -18,12 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/timex.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "kselftest.h"
 #include "clockops.h"
@@ -524,6 +528,22 @@ static inline int tsmon_param_set(const char *name, unsigned long val)
  * as build/testphc/<kernel>/tsmon_testphc.ko: its PHCs are named
  * "tsmon-testphc", "tsmon-testphc1", ... in the order registered.
  */
+#define DEBUGFS_DIR		"/sys/kernel/debug"
+
+/* The test PHC's files need debugfs; the guest does not mount it by itself. */
+static inline bool debugfs_ready(void)
+{
+	struct statfs sfs;
+
+	if (!statfs(DEBUGFS_DIR, &sfs) && sfs.f_type == DEBUGFS_MAGIC)
+		return true;
+	if (mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL)) {
+		ksft_print_msg("mounting debugfs: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 #define TESTPHC_MOD		"tsmon_testphc"
 #define TESTPHC_NAME		"tsmon-testphc"
 

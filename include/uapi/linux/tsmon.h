@@ -482,6 +482,15 @@ struct tsmon_phc_slot {
  * @sync_offset_ns:    |PLL offset| still to slew at the last sync update,
  *                     included in @sync_maxerror_ns
  * @sync_flags:        TSMON_SYNC_* of the last sync update
+ * @probes_missed:     calls every kprobe and kretprobe of the module missed
+ *                     (another kprobe handler was running on that CPU, or a
+ *                     kretprobe had no free instance): events that may be
+ *                     missing from the ring
+ * @probes_missed_ntp: those of the NTP shadow's probes (second_overflow,
+ *                     ntp_clear, the adjtimex kretprobe)
+ * @ntp_lost:          how often such a miss made the shadow forget the NTP
+ *                     state: @ntp_state is TSMON_NTP_STATE_UNKNOWN until the
+ *                     next adjtimex call shows the kernel's state again
  *
  * The time fields are copies of what the hypervisor published, for
  * inspection: they are meaningful only when the counter id is not
@@ -562,6 +571,10 @@ struct tsmon_health {
 	__u64 sync_offset_ns;
 	__u32 sync_flags;
 	__u32 __pad4;
+	/* probe misses */
+	__u64 probes_missed;
+	__u64 probes_missed_ntp;
+	__u64 ntp_lost;
 	/* new fields are appended here */
 };
 
