@@ -741,10 +741,11 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 			d->del_armed = false;
 	} else if (relearn && ret == TIME_ERROR) {
 		/*
-		 * Hidden behind an error status at the first sight. The kernel
-		 * enters TIME_INS / TIME_DEL within a second of STA_INS /
-		 * STA_DEL and stays there while they are set (or until the leap
-		 * happens), so that is the state to assume.
+		 * Hidden behind an error status at the first sight (or after
+		 * a probe miss). The kernel enters TIME_INS / TIME_DEL within a
+		 * second of STA_INS / STA_DEL and stays there while they are
+		 * set (or until the leap happens), so that is the state to
+		 * assume.
 		 */
 		if (d->ins_armed || (status & STA_INS)) {
 			d->ntp_state = TIME_INS;
@@ -752,6 +753,11 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		} else if (status & STA_DEL) {
 			d->ntp_state = TIME_DEL;
 			tsmon_ntp_del_seen(d, sec, mono, real);
+		} else {
+			/* Any other state turns TIME_OK at the next second. */
+			d->ntp_state = TIME_OK;
+			d->ntp_next_leap = TIME64_MAX;
+			d->del_armed = false;
 		}
 	}
 	if (relearn) {
