@@ -207,6 +207,11 @@ module_param_cb(sync_budget_ns, &tsmon_budget_ops, &tsmon_sync_budget_ns, 0644);
 MODULE_PARM_DESC(sync_budget_ns,
 		 "error budget in ns for sync updates that assert maxerror 0 (phc2sys, ptp4l, timesyncd); 0: such updates give no bound (default 0)");
 
+static unsigned int tsmon_budget_settle_ms = 60000;
+module_param_named(sync_budget_settle_ms, tsmon_budget_settle_ms, uint, 0644);
+MODULE_PARM_DESC(sync_budget_settle_ms,
+		 "after a step, resume, clocksource change or VM disruption, the budget stands in only for sync updates this much later (default 60000)");
+
 /**
  * tsmon_ntp_init() - prepare the NTP group's state before any probe
  * @d: device state with its region allocated
@@ -228,6 +233,7 @@ static void tsmon_sync_error(struct tsmon_health *h)
 {
 	s64 off = (s64)h->ntp_offset_ns;
 	u64 err = h->ntp_maxerror_ns, abs_off = off < 0 ? -(u64)off : off;
+	u64 settle = (u64)READ_ONCE(tsmon_budget_settle_ms) * NSEC_PER_MSEC;
 	u32 flags = 0;
 
 	if (!err) {
@@ -235,6 +241,18 @@ static void tsmon_sync_error(struct tsmon_health *h)
 		err = READ_ONCE(tsmon_sync_budget_ns);
 		if (err)
 			flags |= TSMON_SYNC_BUDGET;
+		/*
+		 * A budget is a steady-state figure: a servo such as phc2sys's
+		 * takes tens of seconds to slew away a step made behind its
+		 * back, and says maxerror 0 all along. A leap moves the clock
+		 * by exactly what UTC did, and is no such step.
+		 */
+		if (err && h->disrupt_mono_ns &&
+		    h->disrupt_type != TSMON_EVENT_LEAP_APPLIED &&
+		    h->sync_mono_ns - h->disrupt_mono_ns < settle) {
+			flags |= TSMON_SYNC_SETTLING;
+			err = 0;
+		}
 	} else {
 		/* Whole microseconds, truncated by the daemon (chronyd does). */
 		err += TSMON_SYNC_MAXERROR_ROUNDING_NS;

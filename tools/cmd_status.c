@@ -394,7 +394,10 @@ static void text_ntp_syncs(const struct out *o, const struct status *s)
 	line(o, "sync updates", "%" PRIu64 ", last %s",
 	     (uint64_t)h->ntp_syncs,
 	     when(a, sizeof(a), s, h->sync_mono_ns));
-	if (h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
+	if (h->sync_flags & TSMON_SYNC_SETTLING)
+		line(o, "", "error unknown: the source set maxerror 0 within "
+		     "the settling time after a step (sync_budget_settle_ms)");
+	else if (h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
 		line(o, "", "error unknown: the source set maxerror 0 and no "
 		     "budget is declared (tsmon config --sync-budget)");
 	else

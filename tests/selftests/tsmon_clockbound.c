@@ -531,14 +531,31 @@ static bool case_zero_maxerror(void)
 	return ok && tsmon_one_way_valid(t, UINT64_MAX, NULL) == 0;
 }
 
-/* With an operator's budget the same update bounds the clock by it. */
+/*
+ * With an operator's budget the same update bounds the clock by it - once
+ * the settling time after the last step is over: the steps above are
+ * seconds old, and a servo may still be slewing one away.
+ */
 static bool case_budget(void)
 {
 	struct tsmon_health h;
 	struct tsmon_time tm;
-	bool ok;
+	bool ok, settling;
 
 	if (!set_budget(NSEC_PER_MSEC) || !sync_zero(&h))
+		return false;
+	settling = h.sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN &&
+		   (h.sync_flags & ~TSMON_SYNC_PLL_OFFSET) ==
+		   (TSMON_SYNC_ZERO_MAXERROR | TSMON_SYNC_BUDGET |
+		    TSMON_SYNC_SETTLING);
+	if (!settling)
+		ksft_print_msg("budget right after a step: sync_maxerror_ns %llu flags 0x%x\n",
+			       (unsigned long long)h.sync_maxerror_ns,
+			       h.sync_flags);
+	settling &= now_is(TSMON_CLOCK_UNKNOWN, TSMON_TIME_NO_ERROR |
+			   TSMON_TIME_UNBOUNDED, &tm, &h);
+
+	if (tsmon_param_set("sync_budget_settle_ms", 0) || !sync_zero(&h))
 		return false;
 	ok = h.sync_budget_ns == NSEC_PER_MSEC &&
 	     h.sync_maxerror_ns == NSEC_PER_MSEC + h.sync_offset_ns &&
@@ -551,7 +568,8 @@ static bool case_budget(void)
 			       (unsigned long long)h.sync_offset_ns,
 			       h.sync_flags);
 	ok &= now_is(TSMON_CLOCK_SYNCHRONIZED, 0, &tm, &h);
-	return set_budget(0) && ok;
+	return !tsmon_param_set("sync_budget_settle_ms", 60000) &&
+	       set_budget(0) && settling && ok;
 }
 
 /*
@@ -734,7 +752,7 @@ int main(void)
 	ksft_test_result(case_zero_maxerror(),
 			 "maxerror 0, no budget: UNKNOWN (NO_ERROR), unbounded, not one-way valid\n");
 	ksft_test_result(case_budget(),
-			 "maxerror 0 with sync_budget_ns 1 ms: SYNCHRONIZED, bound from the budget\n");
+			 "maxerror 0 with sync_budget_ns 1 ms: unknown within the settling time after a step, then the budget bounds it\n");
 	ksft_test_result(case_pll_offset(),
 			 "PLL offset 20 ms still to slew: in the bound\n");
 	ksft_test_result(case_forward(),

@@ -32,7 +32,6 @@
  */
 #include "tsmon_selftest.h"
 
-#define RESTORE_TOLERANCE_NS	(50 * NSEC_PER_MSEC)
 #define OFFSET_SLOP_NS		10000
 #define LEAP_TAI		37
 
@@ -466,39 +465,6 @@ out:
 		res[1] = expect_no_record(t, &c, 1500);
 }
 
-static bool restore(int tai0, int status0)
-{
-	const int bits = STA_INS | STA_DEL | STA_UNSYNC;
-	int leap_bits0 = status0 & (STA_INS | STA_DEL);
-	struct rt_offset now;
-	int64_t moved, back;
-	bool ok = true;
-
-	if (ntp_set_status((ntp_status() & ~bits) | (status0 & bits)) ||
-	    ntp_set_tai(tai0))
-		ok = false;
-	now = rt_mono_offset();
-	moved = now.off_ns - off0.off_ns;
-	back = llabs(moved - accounted_ns) <= RESTORE_TOLERANCE_NS ?
-		-accounted_ns : -moved;
-	if (back != -accounted_ns) {
-		ksft_print_msg("offset moved %lld ns, accounted %lld ns\n",
-			       (long long)moved, (long long)accounted_ns);
-		ok = false;
-	}
-	if (clock_step_ns(back))
-		return false;
-	now = rt_mono_offset();
-	if (llabs(now.off_ns - off0.off_ns) > RESTORE_TOLERANCE_NS ||
-	    ntp_tai() != tai0 ||
-	    (ntp_status() & (STA_INS | STA_DEL)) != leap_bits0) {
-		ksft_print_msg("after restore: offset %+lld ns, tai %d, status 0x%x\n",
-			       (long long)(now.off_ns - off0.off_ns),
-			       ntp_tai(), ntp_status());
-		ok = false;
-	}
-	return ok;
-}
 
 int main(void)
 {
@@ -557,7 +523,7 @@ int main(void)
 			ksft_test_result_skip("leap deletion: adjtimex hook not attached\n");
 	}
 
-	ksft_test_result(restore(tai0, status0),
+	ksft_test_result(leap_restore(&off0, accounted_ns, tai0, status0),
 			 "leap flags, TAI and clock restored\n");
 	tsmon_close(t);
 	ksft_finished();

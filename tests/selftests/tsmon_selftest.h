@@ -528,6 +528,51 @@ static inline int tsmon_param_set(const char *name, unsigned long val)
  * as build/testphc/<kernel>/tsmon_testphc.ko: its PHCs are named
  * "tsmon-testphc", "tsmon-testphc1", ... in the order registered.
  */
+/* Within the measurement window of rt_mono_offset(), with margin. */
+#define RESTORE_TOLERANCE_NS	(50 * NSEC_PER_MSEC)
+
+/*
+ * After leap seconds: puts back the leap flags (and STA_UNSYNC), the TAI
+ * offset and REALTIME - MONOTONIC as @off0 had it. @accounted_ns is what
+ * the test stepped plus the leaps it saw applied; it is checked against
+ * the measured change, which is undone instead (and the restore fails)
+ * when they differ: a leap did not happen as the test expected.
+ */
+static inline bool leap_restore(const struct rt_offset *off0,
+				int64_t accounted_ns, int tai0, int status0)
+{
+	const int bits = STA_INS | STA_DEL | STA_UNSYNC;
+	int leap_bits0 = status0 & (STA_INS | STA_DEL);
+	struct rt_offset now;
+	int64_t moved, back;
+	bool ok = true;
+
+	if (ntp_set_status((ntp_status() & ~bits) | (status0 & bits)) ||
+	    ntp_set_tai(tai0))
+		ok = false;
+	now = rt_mono_offset();
+	moved = now.off_ns - off0->off_ns;
+	back = llabs(moved - accounted_ns) <= RESTORE_TOLERANCE_NS ?
+		-accounted_ns : -moved;
+	if (back != -accounted_ns) {
+		ksft_print_msg("offset moved %lld ns, accounted %lld ns\n",
+			       (long long)moved, (long long)accounted_ns);
+		ok = false;
+	}
+	if (clock_step_ns(back))
+		return false;
+	now = rt_mono_offset();
+	if (llabs(now.off_ns - off0->off_ns) > RESTORE_TOLERANCE_NS ||
+	    ntp_tai() != tai0 ||
+	    (ntp_status() & (STA_INS | STA_DEL)) != leap_bits0) {
+		ksft_print_msg("after restore: offset %+lld ns, tai %d, status 0x%x\n",
+			       (long long)(now.off_ns - off0->off_ns),
+			       ntp_tai(), ntp_status());
+		ok = false;
+	}
+	return ok;
+}
+
 #define DEBUGFS_DIR		"/sys/kernel/debug"
 
 /* The test PHC's files need debugfs; the guest does not mount it by itself. */

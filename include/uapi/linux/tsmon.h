@@ -228,6 +228,13 @@ enum tsmon_vm_state {
 #define TSMON_SYNC_ZERO_MAXERROR	(1U << 0)	/* the source said maxerror 0 */
 #define TSMON_SYNC_BUDGET		(1U << 1)	/* ... and sync_budget_ns stood in */
 #define TSMON_SYNC_PLL_OFFSET		(1U << 2)	/* a PLL offset was still to slew */
+/*
+ * ... the budget would have stood in, but a step, resume, clocksource change
+ * or VM disruption came less than the module parameter sync_budget_settle_ms
+ * before: the source may still be slewing it away, which a steady-state
+ * budget does not cover. No bound (TSMON_SYNC_ERROR_UNKNOWN).
+ */
+#define TSMON_SYNC_SETTLING		(1U << 3)
 
 /* Slots in tsmon_health.phc[]; PHCs beyond them count in phc_overflow. */
 #define TSMON_PHC_SLOTS		8
