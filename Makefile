@@ -314,6 +314,8 @@ vmmatrix:
 	@$(MAKE) --no-print-directory vmplant
 	@start=$$(date +%s); $(MAKE) --no-print-directory vmclockcheck; \
 		echo "== vmclockcheck: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
+	@start=$$(date +%s); $(MAKE) --no-print-directory oraclecheck; \
+		echo "== oraclecheck: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 
 # Each step of make check is timed into build/check-times.txt.
 check:

@@ -2,7 +2,7 @@
 #
 # libFuzzer harnesses for libtsmon (tests/fuzz/README.md):
 #
-#   make fuzz                    each harness for FUZZ_SECONDS (45) seconds
+#   make fuzz                    each harness for FUZZ_SECONDS (25) seconds
 #   FUZZ_SECONDS=600 make fuzz   a longer local run (or: make fuzz-long)
 #   make fuzz-build              only build them, into build/fuzz/
 #   make fuzz-coverage           lib/ source coverage of the corpus
@@ -17,7 +17,7 @@
 
 FUZZ_DIR	:= $(B)/fuzz
 FUZZ_CC		:= clang
-FUZZ_SECONDS	?= 45
+FUZZ_SECONDS	?= 25
 FUZZ_NAMES	:= region records netlink
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -482,13 +482,7 @@ int main(void)
 		ksft_exit_fail_msg("no health block\n");
 	hooks = h.hooks;
 	have_del = hooks & TSMON_HOOK_ADJTIMEX;
-	tai0 = ntp_tai();
-	status0 = ntp_status();
-	if (tai0 < 0 || status0 < 0)
-		ksft_exit_fail_msg("adjtimex: cannot read the NTP state\n");
-	if (status0 & (STA_INS | STA_DEL))
-		ksft_exit_fail_msg("a leap second is already requested (status 0x%x)\n",
-				   status0);
+	leap_save(&tai0, &status0);
 	off0 = rt_mono_offset();
 	now = clk_ns(CLOCK_REALTIME);
 	midnight_ns = (now / NSEC_PER_SEC / SECS_PER_DAY + 1) * SECS_PER_DAY *

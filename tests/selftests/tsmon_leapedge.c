@@ -462,13 +462,7 @@ int main(void)
 		ksft_exit_fail_msg("no health block\n");
 	if (!(h.hooks & TSMON_HOOK_ADJTIMEX))
 		ksft_exit_skip("the NTP hook is not attached\n");
-	tai0 = ntp_tai();
-	status0 = ntp_status();
-	if (tai0 < 0 || status0 < 0)
-		ksft_exit_fail_msg("adjtimex: cannot read the NTP state\n");
-	if (status0 & (STA_INS | STA_DEL))
-		ksft_exit_fail_msg("a leap second is already requested (status 0x%x)\n",
-				   status0);
+	leap_save(&tai0, &status0);
 	off0 = rt_mono_offset();
 	tsmon_set_cooldown(t, COOLDOWN_NS);
 

@@ -528,6 +528,18 @@ static inline int tsmon_param_set(const char *name, unsigned long val)
  * as build/testphc/<kernel>/tsmon_testphc.ko: its PHCs are named
  * "tsmon-testphc", "tsmon-testphc1", ... in the order registered.
  */
+/* Before leap seconds: the TAI offset and status to restore; none pending. */
+static inline void leap_save(int *tai0, int *status0)
+{
+	*tai0 = ntp_tai();
+	*status0 = ntp_status();
+	if (*tai0 < 0 || *status0 < 0)
+		ksft_exit_fail_msg("adjtimex: cannot read the NTP state\n");
+	if (*status0 & (STA_INS | STA_DEL))
+		ksft_exit_fail_msg("a leap second is already requested (status 0x%x)\n",
+				   *status0);
+}
+
 /* Within the measurement window of rt_mono_offset(), with margin. */
 #define RESTORE_TOLERANCE_NS	(50 * NSEC_PER_MSEC)
 
