@@ -345,13 +345,13 @@ static void tsmon_ntp_state_to(struct tsmon_dev *d, int state, u64 mono,
 
 	if (state == d->ntp_state)
 		return;
-	if (d->ntp_seen) {
+	/* While lost, readers see unknown; the relearning call records the rest. */
+	if (d->ntp_seen && !d->ntp_lost) {
 		tsmon_rec_init(&rec, TSMON_EVENT_NTP_STATE, mono, real);
 		rec.ntp_state.state_before = d->ntp_state;
 		rec.ntp_state.state_after = state;
 		tsmon_emit(d, &rec);
-		if (!d->ntp_lost)
-			d->health->ntp_state = state;
+		d->health->ntp_state = state;
 	}
 	d->ntp_state = state;
 }

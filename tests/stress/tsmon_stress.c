@@ -345,8 +345,12 @@ static const char *record_bad(const struct tsmon_record *r)
 	case TSMON_EVENT_NTP_STATE:
 		if (!zero_from(r, 8))
 			return "ntp_state: unused bytes";
+		/* unknown: a probe missed under load, then relearned. */
 		if (r->ntp_state.state_before == r->ntp_state.state_after ||
-		    r->ntp_state.state_after > TIME_WAIT)
+		    (r->ntp_state.state_before > TIME_WAIT &&
+		     r->ntp_state.state_before != TSMON_NTP_STATE_UNKNOWN) ||
+		    (r->ntp_state.state_after > TIME_WAIT &&
+		     r->ntp_state.state_after != TSMON_NTP_STATE_UNKNOWN))
 			return "ntp_state: states";
 		return NULL;
 	case TSMON_EVENT_PHC_STEP:
