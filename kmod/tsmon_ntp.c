@@ -605,22 +605,24 @@ static s64 tsmon_insertion_at(struct tsmon_dev *d, s64 sec)
 /*
  * __do_adjtimex() reports the leap from the wall clock it read: once that
  * reaches the scheduled second it returns the state second_overflow() will
- * enter at the next tick (and moves txc->time by the leap), up to a tick
- * early. The shadow waits for second_overflow() itself.
+ * enter at the next tick (and moves txc->time and tai as the leap will),
+ * up to a tick early, indistinguishable from the real state in the call.
+ * The timekeeper tells them apart: it drops its insertion schedule in the
+ * tick that inserts, and its second (@tk_xtime_sec, under the same lock)
+ * has not reached the scheduled one yet. The shadow waits for that tick;
+ * a shadow relearning after a missed probe then takes the real state.
  */
-static bool tsmon_ntp_ret_early(const struct tsmon_dev *d, int ret, s64 tv_sec)
+static bool tsmon_ntp_ret_early(const struct tsmon_dev *d, int ret)
 {
 	s64 next = d->ntp_next_leap;
+	s64 xsec = (s64)READ_ONCE(d->tk_xtime_sec);
 
-	if (next == TIME64_MAX)
-		return false;
 	switch (d->ntp_state) {
 	case TIME_INS:
-		return ret == TIME_OOP && tv_sec + 1 >= next;
+		return ret == TIME_OOP && d->ins_armed;
 	case TIME_DEL:
-		return ret == TIME_WAIT && tv_sec - 1 >= next;
 	case TIME_OOP:
-		return ret == TIME_WAIT && tv_sec == next;
+		return ret == TIME_WAIT && next != TIME64_MAX && xsec < next;
 	}
 	return false;
 }
@@ -748,7 +750,7 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 	}
 
 	if (ret != TIME_ERROR && ret != d->ntp_state &&
-	    !tsmon_ntp_ret_early(d, ret, txc->time.tv_sec)) {
+	    !tsmon_ntp_ret_early(d, ret)) {
 		/* time_state is visible: the shadow follows the kernel. */
 		tsmon_ntp_state_to(d, ret, mono, real);
 		if (ret == TIME_INS)
