@@ -18,6 +18,13 @@
  * __do_adjtimex kretprobe missed none: a missed probe would lose an event
  * that no reader could see).
  *
+ * One kind of record may come in between: a tick whose second_overflow
+ * probe is skipped because it interrupted tsmon's adjtimex handler on the
+ * writer's CPU makes the module forget the NTP state (an ntp_state record to
+ * unknown) until the next call relearns it (one from unknown). Such records
+ * are counted apart and must be explained by the health block's ntp_lost:
+ * at most two per lost episode, none without one.
+ *
  * usage: storm [-n CALLS] [RING_ENTRIES...]
  *   -n CALLS      calls per run (default 100000)
  *   RING_ENTRIES  one run per value, with tsmon (re)loaded from $TSMON_KO
@@ -154,6 +161,7 @@ static void module_load(unsigned int entries)
 struct run {
 	uint64_t calls;
 	uint64_t first;		/* sequence of the first call's record */
+	uint64_t lost_episodes;	/* health ntp_lost's growth over the storm */
 	int base_status;	/* STA_* with FREQHOLD clear, UNSYNC set */
 	_Atomic uint64_t last;	/* sequence of the last one, once known */
 	_Atomic bool stop;	/* a reader failed: give up */
@@ -174,11 +182,34 @@ struct tally {
 	uint64_t lost;
 	uint64_t lost_records;
 	uint64_t bad;		/* records that are not the call's own */
+	uint64_t unknown;	/* ntp_state records to or from unknown */
+	uint64_t shift;		/* such records before this point, read or lost */
+	bool resync;		/* a LOST range may have hidden some of them */
 	uint64_t order;		/* sequence numbers out of order */
 	int64_t done_ns;
 	int err;
 	char first_bad[160];
 };
+
+static bool is_unknown_record(const struct tsmon_record *rec)
+{
+	return rec->type == TSMON_EVENT_NTP_STATE &&
+	       (rec->ntp_state.state_before == TSMON_NTP_STATE_UNKNOWN) !=
+	       (rec->ntp_state.state_after == TSMON_NTP_STATE_UNKNOWN);
+}
+
+static bool is_call_record(const struct run *r, const struct tsmon_record *rec,
+			   uint64_t shift)
+{
+	uint64_t i;
+
+	if (rec->type != TSMON_EVENT_NTP_MODE || rec->seq < r->first + shift)
+		return false;
+	i = rec->seq - r->first - shift;
+	return rec->ntp_mode.status_after == (uint32_t)call_status(r, i) &&
+	       rec->ntp_mode.status_before ==
+	       (uint32_t)(i ? call_status(r, i - 1) : r->base_status);
+}
 
 static void account(struct tally *t, const struct tsmon_record *rec)
 {
@@ -190,24 +221,32 @@ static void account(struct tally *t, const struct tsmon_record *rec)
 				 "sequence %" PRIu64 " where %" PRIu64 " was due",
 				 (uint64_t)rec->seq, t->expect);
 	}
+	t->expect = rec->seq + 1;
 	if (rec->type == TSMON_EVENT_LOST) {
 		t->lost += rec->lost.count;
 		t->lost_records++;
 		t->expect = rec->seq + rec->lost.count;
+		t->resync = true;
+		return;
+	}
+	if (is_unknown_record(rec)) {
+		t->unknown++;
+		t->shift++;
 		return;
 	}
 	t->read++;
-	t->expect = rec->seq + 1;
-	if (rec->seq >= r->first) {
-		uint64_t i = rec->seq - r->first;
-		uint32_t want = (uint32_t)call_status(r, i);
-		uint32_t was = (uint32_t)(i ? call_status(r, i - 1) :
-					  r->base_status);
-
-		if (rec->type == TSMON_EVENT_NTP_MODE &&
-		    rec->ntp_mode.status_after == want &&
-		    rec->ntp_mode.status_before == was)
-			return;
+	if (is_call_record(r, rec, t->shift)) {
+		t->resync = false;
+		return;
+	}
+	/*
+	 * Call i's record is told by i's parity alone: after a LOST range
+	 * that hid an odd number of unknown records, the shift is one off.
+	 */
+	if (t->resync && is_call_record(r, rec, t->shift + 1)) {
+		t->shift++;
+		t->resync = false;
+		return;
 	}
 	if (!t->bad++)
 		snprintf(t->first_bad, sizeof(t->first_bad),
@@ -301,24 +340,39 @@ static int set_status(int status)
 
 static void report(const struct tally *t, const struct run *r, bool zero_loss)
 {
-	uint64_t total = r->calls;
+	uint64_t total = atomic_load(&r->last) - r->first + 1;
 	bool counted = !t->err && !t->bad && !t->order &&
-		       t->read + t->lost == total && t->expect == r->first + total;
+		       t->read + t->lost + t->unknown == total &&
+		       t->expect == r->first + total &&
+		       t->unknown <= 2 * r->lost_episodes;
 
 	printf("#   %-12s read %" PRIu64 ", lost %" PRIu64 " (in %" PRIu64
-	       " lost records), wrong %" PRIu64 ", out of order %" PRIu64
-	       ", done %.0f ms after the storm%s%s\n",
-	       t->name, t->read, t->lost, t->lost_records, t->bad, t->order,
-	       (t->done_ns - r->end_ns) / 1e6, *t->first_bad ? "; first: " : "",
-	       t->first_bad);
+	       " lost records), to/from unknown %" PRIu64 ", wrong %" PRIu64
+	       ", out of order %" PRIu64 ", done %.0f ms after the storm%s%s\n",
+	       t->name, t->read, t->lost, t->lost_records, t->unknown, t->bad,
+	       t->order, (t->done_ns - r->end_ns) / 1e6,
+	       *t->first_bad ? "; first: " : "", t->first_bad);
 	if (t->err)
 		printf("#   %s failed: %s\n", t->name, strerror(-t->err));
 	tap(counted, "%s: every one of %" PRIu64 " records read or counted lost (read %" PRIu64
-	    " + lost %" PRIu64 ", unaccounted %" PRId64 ")", t->name, total, t->read, t->lost,
-	    (int64_t)(total - t->read - t->lost));
+	    " + to/from unknown %" PRIu64 " + lost %" PRIu64 ", unaccounted %" PRId64 ")",
+	    t->name, total, t->read, t->unknown, t->lost,
+	    (int64_t)(total - t->read - t->unknown - t->lost));
 	if (zero_loss)
-		tap(counted && !t->lost, "%s: nothing lost with a ring of at least %" PRIu64
-		    " records", t->name, total);
+		tap(counted && !t->lost && t->read == r->calls,
+		    "%s: nothing lost with a ring of at least %" PRIu64 " records, all %" PRIu64
+		    " calls' records read", t->name, r->calls, r->calls);
+}
+
+/* The health block's count of lost NTP states (probe misses), see tsmon.h. */
+static uint64_t ntp_lost(struct tsmon *h)
+{
+	struct tsmon_health hb;
+	int err = tsmon_health(h, &hb);
+
+	if (err)
+		die("tsmon_health: %s\n", strerror(-err));
+	return hb.ntp_lost;
 }
 
 static void storm(uint64_t calls, unsigned int entries)
@@ -326,7 +380,7 @@ static void storm(uint64_t calls, unsigned int entries)
 	struct listener nl = { .t = { .name = "netlink sub" } };
 	struct tally ring = { .name = "ring reader" };
 	static struct run r;
-	uint64_t head0, head1, missed0, missed1, i;
+	uint64_t head0, head1, missed0, missed1, lost0, extra, i;
 	struct tsmon *h;
 	pthread_t rt, lt;
 	struct timex saved;
@@ -379,6 +433,7 @@ static void storm(uint64_t calls, unsigned int entries)
 	if (err)
 		die("tsmon_sub_start: %s\n", strerror(-err));
 	missed0 = stat_u64("adjtimex_missed");
+	lost0 = ntp_lost(h);
 
 	ring.run = nl.t.run = &r;
 	ring.expect = nl.t.expect = r.first;
@@ -400,8 +455,10 @@ static void storm(uint64_t calls, unsigned int entries)
 	atomic_store(&r.end_ns, mono_ns());
 	tsmon_head(h, &head1);
 	missed1 = stat_u64("adjtimex_missed");
-	/* The readers stop at the last call's record, whatever head says. */
-	atomic_store(&r.last, head0 + calls);
+	/* Read after head1: every episode whose record is in the range counts. */
+	r.lost_episodes = ntp_lost(h) - lost0;
+	/* The readers stop at head1: the calls' records and those in between. */
+	atomic_store(&r.last, head1);
 
 	pthread_join(rt, NULL);
 	pthread_join(lt, NULL);
@@ -421,9 +478,14 @@ static void storm(uint64_t calls, unsigned int entries)
 	       "..%" PRIu64 "; kretprobe misses %" PRIu64 "\n",
 	       calls, (r.end_ns - start) / 1e9, calls * 1e9 / (r.end_ns - start),
 	       head0 + 1, head1, missed1 - missed0);
-	tap(i == calls && head1 - head0 == calls && missed1 == missed0,
-	    "ring %u: %" PRIu64 " calls made %" PRIu64 " records, %" PRIu64 " probe misses",
-	    entries, i, head1 - head0, missed1 - missed0);
+	extra = head1 - head0 - calls;
+	printf("#   NTP state lost %" PRIu64 " times (ticks whose probe was missed)\n",
+	       r.lost_episodes);
+	tap(i == calls && head1 - head0 >= calls && extra <= 2 * r.lost_episodes &&
+	    missed1 == missed0,
+	    "ring %u: %" PRIu64 " calls made %" PRIu64 " records (%" PRIu64
+	    " to/from unknown, at most 2 per lost state), %" PRIu64 " adjtimex probe misses",
+	    entries, i, head1 - head0, extra, missed1 - missed0);
 	report(&ring, &r, entries >= calls);
 	report(&nl.t, &r, entries >= calls);
 
