@@ -62,7 +62,7 @@ HELPER_BINS	:= $(HELPER_SRCS:tests/helpers/%.c=$(B)/tests/helpers/%)
 BENCH_SRCS	:= $(wildcard tests/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(B)/tests/bench/%)
 KSFT_DIR	:= $(B)/kselftest
-KMOD_SRCS	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/tsmon.h
+KMOD_SRCS	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/uapi/tsmon/abi.h include/uapi/tsmon/netlink.h include/tsmon/names.h
 
 # Debian packages the build and the guest tests need.
 DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
@@ -116,11 +116,11 @@ deps-host:
 	fi
 
 # ---------------------------------------------------------------- library
-$(B)/pic/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
+$(B)/pic/lib/%.o: lib/%.c include/tsmon/tsmon.h include/uapi/tsmon/abi.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(B)/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h $(wildcard lib/*.h)
+$(B)/lib/%.o: lib/%.c include/tsmon/tsmon.h include/uapi/tsmon/abi.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -9,7 +9,7 @@
  * behind it says so with one loss notice instead of skipping silently.
  * TSMON_CMD_GET_EVENTS replays the ring from any sequence number, so a
  * listener can subscribe first, dump, and join the two streams without a
- * gap. See include/uapi/linux/tsmon_netlink.h.
+ * gap. See include/uapi/tsmon/netlink.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,7 +18,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
-#include <uapi/linux/tsmon_netlink.h>
+#include <uapi/tsmon/netlink.h>
 
 #include "tsmon_private.h"
 

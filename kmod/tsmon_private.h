@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <uapi/linux/tsmon.h>
+#include <uapi/tsmon/abi.h>
 
 #include "tsmon_compat.h"
 

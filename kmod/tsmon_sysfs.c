@@ -10,6 +10,8 @@
 #include <linux/device.h>
 #include <linux/sysfs.h>
 
+#include <tsmon/names.h>
+
 #include "tsmon_private.h"
 
 static ssize_t tk_calls_show(struct device *dev, struct device_attribute *attr,
@@ -56,25 +58,7 @@ static ssize_t ring_entries_show(struct device *dev,
 static DEVICE_ATTR_RO(ring_entries);
 
 static const char *const tsmon_event_names[TSMON_EVENT_TYPE_COUNT] = {
-	[TSMON_EVENT_CLOCK_STEP]		= "clock_step",
-	[TSMON_EVENT_LEAP_ARMED]		= "leap_armed",
-	[TSMON_EVENT_LEAP_DISARMED]		= "leap_disarmed",
-	[TSMON_EVENT_LEAP_APPLIED]		= "leap_applied",
-	[TSMON_EVENT_TAI_CHANGE]		= "tai_change",
-	[TSMON_EVENT_CLOCKSOURCE_CHANGE]	= "clocksource_change",
-	[TSMON_EVENT_RESUME]			= "resume",
-	[TSMON_EVENT_NTP_SYNC]			= "ntp_sync",
-	[TSMON_EVENT_NTP_UNSYNC]		= "ntp_unsync",
-	[TSMON_EVENT_NTP_MODE]			= "ntp_mode",
-	[TSMON_EVENT_NTP_STATE]			= "ntp_state",
-	[TSMON_EVENT_PHC_STEP]			= "phc_step",
-	[TSMON_EVENT_PHC_FREQ]			= "phc_freq",
-	[TSMON_EVENT_PHC_PHASE]			= "phc_phase",
-	[TSMON_EVENT_PHC_EXTTS]			= "phc_extts",
-	[TSMON_EVENT_PHC_PPS]			= "phc_pps",
-	[TSMON_EVENT_PHC_ADD]			= "phc_add",
-	[TSMON_EVENT_PHC_REMOVE]		= "phc_remove",
-	[TSMON_EVENT_VM_DISRUPTION]		= "vm_disruption",
+	TSMON_EVENT_NAMES
 };
 
 /* Records written per type, "name count" per line like /proc/vmstat. */

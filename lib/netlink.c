@@ -26,7 +26,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
 #include "tsmon_private.h"
 

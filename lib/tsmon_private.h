@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #define TSMON_EXPORT	__attribute__((visibility("default")))
 

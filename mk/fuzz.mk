@@ -37,13 +37,13 @@ FUZZ_MAXLEN_netlink	:= 8192
 
 fuzz-build: $(FUZZ_BINS) $(FUZZ_DIR)/mkseeds
 
-$(FUZZ_DIR)/obj/lib/%.o: lib/%.c include/tsmon.h include/uapi/linux/tsmon.h \
-		include/uapi/linux/tsmon_netlink.h $(wildcard lib/*.h)
+$(FUZZ_DIR)/obj/lib/%.o: lib/%.c include/tsmon/tsmon.h include/uapi/tsmon/abi.h \
+		include/uapi/tsmon/netlink.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 # The test writer is not fuzzed: sanitizers, but no coverage feedback.
-$(FUZZ_REGION_OBJ): tests/unit/region.c tests/unit/region.h include/uapi/linux/tsmon.h
+$(FUZZ_REGION_OBJ): tests/unit/region.c tests/unit/region.h include/uapi/tsmon/abi.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

@@ -43,7 +43,8 @@ UNITS		:= $(wildcard systemd/*.service)
 
 # The module's DKMS source tree: what Kbuild needs and nothing else.
 DKMS_FILES	:= Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) \
-		   include/uapi/linux/tsmon.h include/uapi/linux/tsmon_netlink.h
+		   include/uapi/tsmon/abi.h include/uapi/tsmon/netlink.h \
+		   include/tsmon/names.h
 DKMS_SRCDIR	?= /usr/src/tsmon-$(VERSION)
 
 .PHONY: install uninstall dkms-source dkms-install dkms-uninstall \
@@ -61,7 +62,7 @@ install: lib cli
 	@rm -f $(B)/libtsmon.pc
 	$(MAKE) --no-print-directory $(B)/libtsmon.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/tsmon \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(MODULESLOADDIR)
@@ -71,9 +72,8 @@ install: lib cli
 	ln -sf libtsmon.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libtsmon.so
 	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libtsmon.a
 	$(INSTALL) -m 0644 $(B)/libtsmon.pc $(DESTDIR)$(PKGCONFIGDIR)/libtsmon.pc
-	$(INSTALL) -m 0644 include/tsmon.h $(DESTDIR)$(INCLUDEDIR)/tsmon.h
-	$(INSTALL) -m 0644 include/uapi/linux/tsmon.h \
-		include/uapi/linux/tsmon_netlink.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	$(INSTALL) -m 0644 include/tsmon/tsmon.h include/uapi/tsmon/abi.h \
+		include/uapi/tsmon/netlink.h $(DESTDIR)$(INCLUDEDIR)/tsmon/
 	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
@@ -96,9 +96,9 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libtsmon.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libtsmon.so $(DESTDIR)$(LIBDIR)/libtsmon.a \
 	      $(DESTDIR)$(PKGCONFIGDIR)/libtsmon.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/tsmon.h \
-	      $(DESTDIR)$(INCLUDEDIR)/linux/tsmon.h \
-	      $(DESTDIR)$(INCLUDEDIR)/linux/tsmon_netlink.h \
+	      $(DESTDIR)$(INCLUDEDIR)/tsmon/tsmon.h \
+	      $(DESTDIR)$(INCLUDEDIR)/tsmon/abi.h \
+	      $(DESTDIR)$(INCLUDEDIR)/tsmon/netlink.h \
 	      $(DESTDIR)$(UDEVRULESDIR)/60-tsmon.rules \
 	      $(DESTDIR)$(MODULESLOADDIR)/tsmon.conf \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \

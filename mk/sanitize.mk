@@ -25,8 +25,8 @@ SAN_OBJ_SRCS	:= $(LIB_SRCS) $(UNIT_HELPERS)
 TSAN_UNIT_SRCS	:= $(shell grep -l pthread_create $(UNIT_SRCS))
 ASAN_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(ASAN_DIR)/%)
 TSAN_BINS	:= $(TSAN_UNIT_SRCS:tests/unit/%.c=$(TSAN_DIR)/%)
-SAN_HDRS	:= include/tsmon.h include/uapi/linux/tsmon.h \
-		   include/uapi/linux/tsmon_netlink.h $(wildcard lib/*.h tests/unit/*.h)
+SAN_HDRS	:= include/tsmon/tsmon.h include/uapi/tsmon/abi.h \
+		   include/uapi/tsmon/netlink.h $(wildcard lib/*.h tests/unit/*.h)
 
 ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

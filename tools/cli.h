@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 /* Exit statuses, documented in tsmon(8). */
 #define EXIT_OK		0

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <linux/tsmon.h>
+#include <tsmon/abi.h>
 
 #include "fmt.h"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 /* Consecutive entries that failed to reach the journal before giving up. */
 #define JOURNAL_MAX_FAILURES	3

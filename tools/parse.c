@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #include "fmt.h"
 #include "parse.h"

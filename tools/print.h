@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #include "json.h"
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #include "cli.h"
 #include "print.h"

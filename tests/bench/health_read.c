@@ -15,7 +15,7 @@
 #include <sys/timex.h>
 #include <time.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define ENTRIES		4096

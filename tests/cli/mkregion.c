@@ -84,33 +84,15 @@
 #include <unistd.h>
 
 #include "region.h"
+#include <tsmon/names.h>
 
 #define NSEC		1000000000ULL
 /* default spacing of events, small enough for long rings on a fresh boot */
 #define STEP_NS		10000000ULL
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* The ABI's names, spelled out here rather than taken from libtsmon. */
 static const char *const type_names[] = {
-	[TSMON_EVENT_CLOCK_STEP]	= "clock_step",
-	[TSMON_EVENT_LEAP_ARMED]	= "leap_armed",
-	[TSMON_EVENT_LEAP_DISARMED]	= "leap_disarmed",
-	[TSMON_EVENT_LEAP_APPLIED]	= "leap_applied",
-	[TSMON_EVENT_TAI_CHANGE]	= "tai_change",
-	[TSMON_EVENT_CLOCKSOURCE_CHANGE] = "clocksource_change",
-	[TSMON_EVENT_RESUME]		= "resume",
-	[TSMON_EVENT_NTP_SYNC]		= "ntp_sync",
-	[TSMON_EVENT_NTP_UNSYNC]	= "ntp_unsync",
-	[TSMON_EVENT_NTP_MODE]		= "ntp_mode",
-	[TSMON_EVENT_NTP_STATE]		= "ntp_state",
-	[TSMON_EVENT_PHC_STEP]		= "phc_step",
-	[TSMON_EVENT_PHC_FREQ]		= "phc_freq",
-	[TSMON_EVENT_PHC_PHASE]		= "phc_phase",
-	[TSMON_EVENT_PHC_EXTTS]		= "phc_extts",
-	[TSMON_EVENT_PHC_PPS]		= "phc_pps",
-	[TSMON_EVENT_PHC_ADD]		= "phc_add",
-	[TSMON_EVENT_PHC_REMOVE]	= "phc_remove",
-	[TSMON_EVENT_VM_DISRUPTION]	= "vm_disruption",
+	TSMON_EVENT_NAMES
 };
 
 static const char *const phc_hows[] = {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 /*
  * A broken invariant is a crash: libFuzzer keeps the input and the run

@@ -24,9 +24,9 @@
 #include <sys/mman.h>
 #include <libmnl/libmnl.h>
 #include <sanitizer/asan_interface.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "fuzz.h"
 #include "tsmon_private.h"
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "fuzz.h"
 #include "region.h"
 

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <sanitizer/asan_interface.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "fuzz.h"
 
 #define ARENA_SIZE	(64 * 1024)

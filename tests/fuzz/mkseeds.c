@@ -21,9 +21,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "fuzz.h"
 #include "region.h"
 

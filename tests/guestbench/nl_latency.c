@@ -43,11 +43,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
 #include "clockops.h"
 #include "nltest.h"
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #define ITERATIONS	1000
 #define RATE_RUN_NS	NSEC_PER_SEC

@@ -59,7 +59,7 @@
 #include <unistd.h>
 
 #include "clockops.h"
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #define STATS_DIR	"/sys/class/misc/tsmon/stats/"
 #define WRITER_CPU	0

@@ -13,7 +13,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
 /*
  * One attribute of a CTRL_CMD_GETFAMILY reply: picks up the family id and

@@ -38,9 +38,9 @@ check_file "$root/bin/tsmon" 755
 check_file "$lib/libtsmon.so.$version" 644
 check_file "$lib/libtsmon.a" 644
 check_file "$lib/pkgconfig/libtsmon.pc" 644
-check_file "$root/include/tsmon.h" 644
-check_file "$root/include/linux/tsmon.h" 644
-check_file "$root/include/linux/tsmon_netlink.h" 644
+check_file "$root/include/tsmon/tsmon.h" 644
+check_file "$root/include/tsmon/abi.h" 644
+check_file "$root/include/tsmon/netlink.h" 644
 check_file "$root/share/man/man7/tsmon.7" 644
 check_file "$root/share/man/man8/tsmon.8" 644
 check_file "$dest/lib/udev/rules.d/60-tsmon.rules" 644
@@ -95,7 +95,7 @@ done
 ok "man pages render ($(ls "$root"/share/man/man*/* | wc -l) pages)"
 
 # Each installed header on its own, as a C and as a C++ program sees it.
-for h in tsmon.h linux/tsmon.h linux/tsmon_netlink.h; do
+for h in tsmon/tsmon.h tsmon/abi.h tsmon/netlink.h; do
 	if msg=$(echo "#include <$h>" | ${CC:-gcc} -std=c99 -Wall -Wextra -Werror \
 		-fsyntax-only -I"$root/include" -x c - 2>&1); then
 		ok "<$h> compiles alone (C99)"

@@ -159,7 +159,7 @@ fi
 
 for f in /lib/udev/rules.d/60-tsmon.rules /usr/lib/modules-load.d/tsmon.conf \
 	 /usr/share/man/man8/tsmon.8.gz /usr/share/man/man7/tsmon.7.gz \
-	 /usr/share/man/man3/tsmon_now.3.gz /usr/include/linux/tsmon.h; do
+	 /usr/share/man/man3/tsmon_now.3.gz /usr/include/tsmon/abi.h; do
 	if [[ -f $f ]]; then ok "installed $f"; else not_ok "installed $f"; fi
 done
 units=$(dpkg -L tsmon | grep '^/lib/systemd/system/.*\.service$')

@@ -13,7 +13,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 int main(int argc, char **argv)
 {

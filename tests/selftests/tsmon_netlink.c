@@ -26,7 +26,7 @@
 #include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
 #include "tsmon_selftest.h"
 #include "nltest.h"

@@ -31,7 +31,7 @@
 
 #include "kselftest.h"
 #include "clockops.h"
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #define NSEC_PER_SEC		1000000000LL
 #define NSEC_PER_MSEC		1000000LL

@@ -21,7 +21,7 @@
 #include <sys/timex.h>
 #include <time.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #include "kselftest.h"
 #include "clockops.h"

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/tsmon.h>
+#include <tsmon/abi.h>
 
 struct region {
 	unsigned char *base;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define ENTRIES		64

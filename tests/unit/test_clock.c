@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define NSEC		1000000000ULL

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define NSEC		1000000000ULL

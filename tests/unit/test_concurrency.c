@@ -20,7 +20,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define ENTRIES		64

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 struct fixture {

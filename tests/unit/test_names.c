@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 static const struct {
 	uint32_t type;

@@ -24,9 +24,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/tsmon_netlink.h>
+#include <tsmon/netlink.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "../../lib/tsmon_private.h"
 
 #define FAMILY		0x1d

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 #include "region.h"
 
 #define ENTRIES		64

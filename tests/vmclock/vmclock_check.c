@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <tsmon.h>
+#include <tsmon/tsmon.h>
 
 #define NSEC	1000000000ULL
 #define SYSFS_VMCLOCK	"/sys/class/misc/tsmon/stats/vmclock"

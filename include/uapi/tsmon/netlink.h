@@ -24,8 +24,8 @@
  * lengths and nonzero reserved header bytes are refused with an extack
  * message.
  */
-#ifndef _UAPI_LINUX_TSMON_NETLINK_H
-#define _UAPI_LINUX_TSMON_NETLINK_H
+#ifndef _UAPI_TSMON_NETLINK_H
+#define _UAPI_TSMON_NETLINK_H
 
 #define TSMON_GENL_NAME		"tsmon"
 #define TSMON_GENL_VERSION	1
@@ -69,4 +69,4 @@ enum tsmon_genl_attr {
 };
 #define TSMON_A_MAX (__TSMON_A_MAX - 1)
 
-#endif /* _UAPI_LINUX_TSMON_NETLINK_H */
+#endif /* _UAPI_TSMON_NETLINK_H */

@@ -34,8 +34,8 @@
  *    the block. A reader load-acquires seq, retries while it is odd, copies,
  *    issues a read barrier and retries if seq changed. 64 bits never wrap.
  */
-#ifndef _UAPI_LINUX_TSMON_H
-#define _UAPI_LINUX_TSMON_H
+#ifndef _UAPI_TSMON_ABI_H
+#define _UAPI_TSMON_ABI_H
 
 #include <linux/types.h>
 
@@ -594,4 +594,4 @@ struct tsmon_health {
  * from the mapping.
  */
 
-#endif /* _UAPI_LINUX_TSMON_H */
+#endif /* _UAPI_TSMON_ABI_H */

@@ -13,12 +13,12 @@
  * Every function returns 0 (or a non-negative value where documented) on
  * success and a negative errno on failure.
  */
-#ifndef TSMON_H
-#define TSMON_H
+#ifndef TSMON_TSMON_H
+#define TSMON_TSMON_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/tsmon.h>
+#include <tsmon/abi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -165,4 +165,4 @@ int tsmon_event_type_from_name(const char *name, uint32_t *type);
 }
 #endif
 
-#endif /* TSMON_H */
+#endif /* TSMON_TSMON_H */
