@@ -6,9 +6,16 @@
  * the writer's stores, no process may write what every other reader trusts,
  * and data is never executable. read() and poll() let a consumer sleep until
  * the next record; the data itself is always read from the mapping.
+ *
+ * TSMON_IOC_WAITER hands out waiter files: anonymous inodes that are ready
+ * while head is past a threshold of their own. They need no path (the
+ * caller may since have chrooted or sandboxed itself), and they share no
+ * state, so threads never take each other's wakeups. They sleep on the
+ * device's wait queue and are woken by the same irq_work.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
@@ -96,6 +103,147 @@ static __poll_t tsmon_fop_poll(struct file *file, poll_table *wait)
 	return 0;
 }
 
+/* A waiter file: ready while head > after. */
+struct tsmon_waiter {
+	u64 after;
+};
+
+static bool tsmon_waiter_ready(struct tsmon_waiter *w, u64 *head)
+{
+	*head = tsmon_head(&tsmon);
+	return *head > READ_ONCE(w->after);
+}
+
+static int tsmon_waiter_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t tsmon_waiter_read(struct file *file, char __user *buf,
+				 size_t len, loff_t *ppos)
+{
+	struct tsmon_waiter *w = file->private_data;
+	struct tsmon_dev *d = &tsmon;
+	u64 head;
+	int ret;
+
+	if (len < sizeof(head))
+		return -EINVAL;
+	if (!tsmon_waiter_ready(w, &head)) {
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		/* set_current_state() orders the queueing before the load. */
+		ret = wait_event_interruptible(d->wq,
+					       tsmon_waiter_ready(w, &head));
+		if (ret)
+			return ret;
+	}
+	/* Level-triggered: the threshold stays until the next write(). */
+	if (copy_to_user(buf, &head, sizeof(head)))
+		return -EFAULT;
+	return sizeof(head);
+}
+
+static ssize_t tsmon_waiter_write(struct file *file, const char __user *buf,
+				  size_t len, loff_t *ppos)
+{
+	struct tsmon_waiter *w = file->private_data;
+	struct tsmon_dev *d = &tsmon;
+	u64 after;
+
+	if (len < sizeof(after))
+		return -EINVAL;
+	if (copy_from_user(&after, buf, sizeof(after)))
+		return -EFAULT;
+	WRITE_ONCE(w->after, after);
+	/*
+	 * A sleeper on this file (epoll above all, which looks at the file
+	 * only when woken) judged the old threshold: if the new one is
+	 * already passed no record may come to wake it, so do it here. The
+	 * barrier orders the store before the head load and pairs with the
+	 * smp_mb() of wq_has_sleeper() in tsmon_unlock(), after the head
+	 * store: either this sees the new head and wakes, or the wakeup that
+	 * record queues makes the sleeper read the new threshold.
+	 */
+	smp_mb();
+	if (tsmon_head(d) > after)
+		wake_up_interruptible_all(&d->wq);
+	return sizeof(after);
+}
+
+static __poll_t tsmon_waiter_poll(struct file *file, poll_table *wait)
+{
+	struct tsmon_waiter *w = file->private_data;
+	struct tsmon_dev *d = &tsmon;
+	u64 head;
+
+	poll_wait(file, &d->wq, wait);
+	/*
+	 * As in tsmon_fop_poll(): queued before head is read, pairing with
+	 * wq_has_sleeper() in tsmon_unlock(), which skips the wakeup when
+	 * nobody is queued. Either this load sees the new head, or that
+	 * check sees this file queued and the irq_work wakes it.
+	 */
+	smp_mb();
+	if (tsmon_waiter_ready(w, &head))
+		return EPOLLIN | EPOLLRDNORM;
+	return 0;
+}
+
+/* No llseek: the file is a stream, lseek() fails with ESPIPE. */
+static const struct file_operations tsmon_waiter_fops = {
+	.owner		= THIS_MODULE,	/* pinned while any waiter is open */
+	.release	= tsmon_waiter_release,
+	.read		= tsmon_waiter_read,
+	.write		= tsmon_waiter_write,
+	.poll		= tsmon_waiter_poll,
+};
+
+/*
+ * Read-write although the device is read-only: write() re-arms this file's
+ * own threshold and reaches nothing any other reader sees.
+ */
+static int tsmon_waiter_new(const struct tsmon_waiter_args __user *uargs)
+{
+	struct tsmon_waiter_args args;
+	int flags = O_RDWR | O_CLOEXEC;
+	struct tsmon_waiter *w;
+	int fd;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	/* Unknown bits are refused so that they can be given a meaning later. */
+	if (args.flags & ~TSMON_WAITER_NONBLOCK || args.__pad)
+		return -EINVAL;
+	if (args.flags & TSMON_WAITER_NONBLOCK)
+		flags |= O_NONBLOCK;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return -ENOMEM;
+	w->after = args.after;
+	/* Takes the module reference of tsmon_waiter_fops.owner. */
+	fd = anon_inode_getfd("[tsmon-waiter]", &tsmon_waiter_fops, w, flags);
+	if (fd < 0)
+		goto err_alloc;
+	return fd;
+
+err_alloc:
+	kfree(w);
+	return fd;
+}
+
+static long tsmon_fop_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	switch (cmd) {
+	case TSMON_IOC_WAITER:
+		return tsmon_waiter_new((const void __user *)arg);
+	}
+	return -ENOTTY;
+}
+
 /*
  * Every page is inserted at mmap() time; this puts back any page a process
  * dropped from its view (MADV_DONTNEED), which would otherwise raise SIGBUS
@@ -155,6 +303,8 @@ static const struct file_operations tsmon_fops = {
 	.read		= tsmon_fop_read,
 	.poll		= tsmon_fop_poll,
 	.mmap		= tsmon_fop_mmap,
+	.unlocked_ioctl	= tsmon_fop_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static void tsmon_wake(struct irq_work *work)

@@ -59,27 +59,30 @@ static int __init tsmon_init(void)
 	/* Before the timekeeping hook, whose ticks check the page. */
 	tsmon_vmclock_attach(d);
 	/* Probes first: the timekeeper baseline then sees their marks. */
-	if (probes)
-		tsmon_probes_attach(d);
+	if (probes) {
+		tsmon_ntp_attach(d);
+		tsmon_step_attach(d);
+	}
 	ret = tsmon_tk_attach(d);
 	if (ret) {
 		pr_err("cannot register the timekeeping hook: %d\n", ret);
-		goto err_tk_attach;
+		goto err_detach_probes;
 	}
 	if (probes)
 		tsmon_phc_attach(d);
 	tsmon_publish_hooks(d);
 
-	ret = tsmon_chardev_register(d);
-	if (ret) {
-		pr_err("cannot register /dev/tsmon: %d\n", ret);
-		goto err_chardev_register;
-	}
-
 	ret = tsmon_netlink_register(d);
 	if (ret) {
 		pr_err("cannot register the tsmon netlink family: %d\n", ret);
-		goto err_netlink_register;
+		goto err_detach_hooks;
+	}
+
+	/* Last: once a process can open or map it, init must not fail. */
+	ret = tsmon_chardev_register(d);
+	if (ret) {
+		pr_err("cannot register /dev/tsmon: %d\n", ret);
+		goto err_unregister_netlink;
 	}
 
 	pr_info("ring %u records, hooks: timekeeper%s%s%s%s%s\n", ring_entries,
@@ -90,13 +93,14 @@ static int __init tsmon_init(void)
 		d->hooks & TSMON_HOOK_PHC_LIFE ? " phc-life" : "");
 	return 0;
 
-err_netlink_register:
-	tsmon_chardev_unregister(d);
-err_chardev_register:
+err_unregister_netlink:
+	tsmon_netlink_unregister(d);
+err_detach_hooks:
 	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
-err_tk_attach:
-	tsmon_probes_detach(d);
+err_detach_probes:
+	tsmon_step_detach(d);
+	tsmon_ntp_detach(d);
 	tsmon_vmclock_detach(d);
 	irq_work_sync(&d->wake_work);
 	tsmon_ntp_report_flush(d);
@@ -109,13 +113,13 @@ static void __exit tsmon_exit(void)
 	struct tsmon_dev *d = &tsmon;
 
 	/*
-	 * Hooks go first so that nothing writes the region or queues a wakeup
-	 * once the device is gone. No file is open here: open files and
-	 * mappings hold a module reference.
+	 * Hooks first: nothing may write the region or queue a wakeup once the
+	 * device is gone. Open files and mappings pin the module: none is left.
 	 */
 	tsmon_phc_detach(d);
 	tsmon_tk_detach(d);
-	tsmon_probes_detach(d);
+	tsmon_step_detach(d);
+	tsmon_ntp_detach(d);
 	tsmon_vmclock_detach(d);
 	irq_work_sync(&d->wake_work);
 	tsmon_ntp_report_flush(d);

@@ -47,27 +47,6 @@ static const struct genl_multicast_group tsmon_mcgrps[] = {
 	[TSMON_MCGRP_EVENTS] = { .name = TSMON_GENL_MCGRP_EVENTS },
 };
 
-/**
- * tsmon_ring_copy() - copy one record out of the ring
- * @d:   device state
- * @seq: sequence number wanted
- * @rec: where to copy it
- *
- * Return: false if the record is not (or no longer) in the ring.
- */
-bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec)
-{
-	unsigned long flags;
-	bool ok;
-
-	flags = tsmon_lock(d);
-	ok = seq && seq <= d->seq && d->seq - seq <= d->mask;
-	if (ok)
-		*rec = d->ring[seq & d->mask];
-	tsmon_unlock(d, flags);
-	return ok;
-}
-
 static u64 tsmon_oldest(struct tsmon_dev *d, u64 head)
 {
 	return head > d->mask ? head - d->mask : 1;
@@ -147,6 +126,7 @@ static void tsmon_pump(struct work_struct *work)
 		if (!tsmon_ring_copy(d, d->pump_next, &rec)) {
 			/* Overwritten since head was read: report it above. */
 			head = smp_load_acquire(&d->hdr->head);
+			cpu_relax();
 			continue;
 		}
 		tsmon_nl_send(&rec, 0, 0);
@@ -194,6 +174,9 @@ static int tsmon_nl_fill_status(struct sk_buff *skb, struct tsmon_dev *d)
 		return -ENOMEM;
 	flags = tsmon_lock(d);
 	*h = *d->health;
+	/* The counts of what readers of the mapping see at this point. */
+	h->seq = d->health_pub->seq;
+	h->body_seq = d->health_pub->body_seq;
 	tsmon_unlock(d, flags);
 
 	err = -EMSGSIZE;
@@ -305,17 +288,19 @@ static int tsmon_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * cb->args[0]: next sequence to send (0 before the first call).
- * The dump request was validated against the family policy by the core;
- * it is parsed here because the accessor for dump attributes differs
- * between the supported kernels.
+ * cb->args[0]: next sequence to send (0 before the first call); cb->args[1]:
+ * head when the dump started, where it ends, so that a fast event source
+ * cannot keep it going. The request was validated against the family policy
+ * by the core; it is parsed here because the accessor for dump attributes
+ * differs between the supported kernels.
  */
 static int tsmon_nl_dump_events(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct tsmon_dev *d = &tsmon;
-	u64 head = smp_load_acquire(&d->hdr->head);
 	struct tsmon_record rec;
 	u64 next = cb->args[0];
+	u64 end = cb->args[1];
+	u64 head;
 	void *hdr;
 	int err;
 
@@ -329,23 +314,29 @@ static int tsmon_nl_dump_events(struct sk_buff *skb, struct netlink_callback *cb
 				  tsmon_nl_policy, cb->extack);
 		if (err)
 			return err;
+		/* Pairs with smp_store_release() of head in tsmon_emit(). */
+		end = smp_load_acquire(&d->hdr->head);
 		next = tb[TSMON_A_SEQ] ? nla_get_u64(tb[TSMON_A_SEQ]) :
-					 tsmon_oldest(d, head);
+					 tsmon_oldest(d, end);
+		cb->args[1] = end;
 	}
 
-	while (next <= head) {
+	head = end;
+	while (next <= end) {
 		u64 oldest = tsmon_oldest(d, head);
 		u64 lost = 0;
 
 		if (next < oldest) {
-			lost = oldest - next;
+			/* The dump's range only: later records are not its. */
+			lost = min(oldest, end + 1) - next;
 		} else if (!tsmon_ring_copy(d, next, &rec)) {
 			/*
 			 * Overwritten since head was read: with a fresh head
-			 * the whole overwritten range is one loss notice, not
-			 * one notice per record.
+			 * the whole overwritten range is one loss notice. A
+			 * writer still at it publishes head within a few stores.
 			 */
 			head = smp_load_acquire(&d->hdr->head);
+			cpu_relax();
 			continue;
 		}
 
@@ -416,11 +407,14 @@ int tsmon_netlink_register(struct tsmon_dev *d)
 
 /**
  * tsmon_netlink_unregister() - stop the feed and remove the family
- * @d: device state; the hooks and the wakeup irq_work are already stopped
+ * @d: device state
  */
 void tsmon_netlink_unregister(struct tsmon_dev *d)
 {
 	WRITE_ONCE(d->netlink_registered, false);
+	/* A kick that saw the family up has queued the pump once this returns. */
+	smp_mb();
+	irq_work_sync(&d->wake_work);
 	cancel_work_sync(&d->pump_work);
 	genl_unregister_family(&tsmon_genl);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tsmon: the kernel's NTP leap second state, and why the clock was stepped.
+ * tsmon: the kernel's NTP leap second state.
  *
  * kernel/time/ntp.c keeps time_state and the scheduled leap second private,
  * and only an insertion is ever visible in the timekeeper. tsmon keeps an
@@ -43,10 +43,9 @@
  * PPS, NANO, clock error bits), ntp_state (time_state). The first call seen
  * after load is the baseline.
  *
- * Kprobes on do_adjtimex() (ADJ_SETOFFSET) and do_settimeofday64() tell
- * clock_settime/settimeofday steps from ADJ_SETOFFSET ones. No probe is
- * required: one that cannot attach is left out of health.hooks and the
- * module works without it.
+ * The group also carries the ADJ_SETOFFSET step-reason probe
+ * (tsmon_stepreason.c). It is optional: if it cannot attach, health.hooks
+ * says so and the module works without it.
  *
  * From 6.17 the three NTP functions serve auxiliary clocks too: calls whose
  * timekeeper id is not the core one are ignored (tsmon_compat.h says where
@@ -102,11 +101,14 @@ static bool tsmon_ntp_off(struct tsmon_dev *d)
 	return atomic_read(&d->ntp_refused);
 }
 
-/*
- * Refuse the NTP group, once. Any context, the timekeeper lock possibly
- * held; never with tsmon's lock held.
+/**
+ * tsmon_ntp_refuse() - refuse the NTP group, once
+ * @d:     device state; any context, never with tsmon's lock held
+ * @probe: the probe that read something unexpected
+ * @what:  what did not match
+ * @got:   the value read
  */
-static void tsmon_ntp_refuse(struct tsmon_dev *d, const char *probe,
+void tsmon_ntp_refuse(struct tsmon_dev *d, const char *probe,
 			     const char *what, s64 got)
 {
 	unsigned long flags;
@@ -279,35 +281,6 @@ u32 tsmon_hooks_visible(struct tsmon_dev *d)
 	u32 hooks = READ_ONCE(d->hooks);
 
 	return tsmon_ntp_off(d) ? hooks & ~TSMON_HOOK_ADJTIMEX : hooks;
-}
-
-static void tsmon_mark_step(struct tsmon_dev *d, u32 reason)
-{
-	WRITE_ONCE(d->step_reason, reason);
-	/* Reason before owner; pairs with the acquire in tsmon_take_step_reason(). */
-	smp_store_release(&d->step_task, current);
-}
-
-/**
- * tsmon_take_step_reason() - consume the current task's step mark
- * @d: device state
- *
- * The timekeeping hook runs in the task that is stepping the clock, right
- * after the probe marked it. A concurrent step by another task may replace
- * the mark; that step is then reported with its reason and this one as
- * TSMON_STEP_UNKNOWN, never with a wrong reason.
- *
- * Return: the reason marked by the current task, or TSMON_STEP_UNKNOWN.
- */
-u32 tsmon_take_step_reason(struct tsmon_dev *d)
-{
-	u32 reason = TSMON_STEP_UNKNOWN;
-
-	if (smp_load_acquire(&d->step_task) == current) {
-		reason = READ_ONCE(d->step_reason);
-		WRITE_ONCE(d->step_task, NULL);
-	}
-	return reason;
 }
 
 /* Announce the deletion the kernel just scheduled for second @next. */
@@ -510,7 +483,7 @@ static int tsmon_second_pre(struct kprobe *p, struct pt_regs *regs)
 	if (!d->ntp_seen) {
 		/* Nothing to shadow until the STA_* bits are known. */
 	} else if (tsmon_ntp_second_moves(d, secs)) {
-		u64 mono = ktime_get_mono_fast_ns();
+		u64 mono = tsmon_rec_mono(d);
 
 		tsmon_health_begin(d);
 		/* Like every record: when tsmon saw it, on both clocks. */
@@ -685,12 +658,11 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 				const struct tsmon_adj_ctx *ctx,
 				const struct __kernel_timex *txc, int ret)
 {
-	u64 mono = ktime_get_mono_fast_ns();
 	u32 status = (u32)txc->status;
 	struct tsmon_health *h = d->health;
 	unsigned long flags;
 	bool first, relearn;
-	u64 real;
+	u64 mono, real;
 	u32 prev;
 	s64 sec;
 
@@ -705,6 +677,8 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		tsmon_unlock(d, flags);
 		return;
 	}
+	/* Under the lock: records' mono_ns follow their seq. */
+	mono = tsmon_rec_mono(d);
 	real = tsmon_real_of(d, mono);
 	sec = div_u64(real, NSEC_PER_SEC);
 	if (!tsmon_ntp_time_ok(d, ctx->modes, txc, mono, sec)) {
@@ -839,45 +813,6 @@ static int tsmon_adjtimex_entry(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/*
- * A mark the step did not consume: the call failed before stepping (an
- * invalid offset or time). Left behind, it would lend its reason to the
- * next step this task makes by another way, or to a task that reuses the
- * task_struct.
- */
-static int tsmon_step_mark_ret(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
-{
-	struct tsmon_dev *d = &tsmon;
-
-	/* Pairs with smp_store_release() in tsmon_mark_step(). */
-	if (smp_load_acquire(&d->step_task) == current)
-		WRITE_ONCE(d->step_task, NULL);
-	return 0;
-}
-
-/* do_adjtimex() applies ADJ_SETOFFSET before the NTP function runs. */
-static int tsmon_setoffset_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
-{
-	const struct __kernel_timex *txc = (const struct __kernel_timex *)
-		regs_get_kernel_argument(regs, TSMON_ARG_DOADJ_TXC);
-	struct tsmon_dev *d = &tsmon;
-	unsigned int modes;
-
-	if (tsmon_ntp_off(d))
-		return 1;
-	if (copy_from_kernel_nofault(&modes, &txc->modes, sizeof(modes))) {
-		tsmon_ntp_refuse(d, "do_adjtimex",
-				 "struct __kernel_timex pointer not readable",
-				 (s64)(unsigned long)txc);
-		return 1;
-	}
-	if (modes & ADJ_SETOFFSET)
-		tsmon_mark_step(d, TSMON_STEP_SETOFFSET);
-	return 0;
-}
-
 static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
@@ -916,62 +851,6 @@ static int tsmon_adjtimex_ret(struct kretprobe_instance *ri,
 	atomic64_inc(&d->adjtimex_calls);
 	tsmon_adjtimex_seen(d, ctx, &tx, ret);
 	return 0;
-}
-
-static int tsmon_settime_entry(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
-{
-	tsmon_mark_step(&tsmon, TSMON_STEP_SETTIME);
-	return 0;
-}
-
-/* A kretprobe whose return handler drops the step mark its entry made. */
-static int tsmon_step_krp(struct kretprobe *krp, const char *sym,
-			  kretprobe_handler_t entry)
-{
-	int ret;
-
-	krp->kp.symbol_name = sym;
-	krp->entry_handler = entry;
-	krp->handler = tsmon_step_mark_ret;
-	ret = register_kretprobe(krp);
-	if (ret)
-		pr_warn("cannot probe %s (%d)\n", sym, ret);
-	return ret;
-}
-
-/**
- * tsmon_probes_missed() - the calls the module's probes missed
- * @d:   device state
- * @ntp: set to those of the NTP shadow's probes
- *
- * A kprobe misses a call when another kprobe handler is running on that CPU
- * (a BPF or perf program, say, that the tick interrupted); a kretprobe also
- * when all its instances are in use. Probes never registered count zero.
- *
- * Return: the misses of every probe, @ntp included.
- */
-u64 tsmon_probes_missed(const struct tsmon_dev *d, u64 *ntp)
-{
-	u64 n;
-
-	n = READ_ONCE(d->second_kp.nmissed) + READ_ONCE(d->clear_kp.nmissed) +
-	    READ_ONCE(d->adjtimex_krp.kp.nmissed) +
-	    (u32)READ_ONCE(d->adjtimex_krp.nmissed);
-	*ntp = n;
-	n += READ_ONCE(d->setoffset_krp.kp.nmissed) +
-	     (u32)READ_ONCE(d->setoffset_krp.nmissed) +
-	     READ_ONCE(d->settime_krp.kp.nmissed) +
-	     (u32)READ_ONCE(d->settime_krp.nmissed) +
-	     READ_ONCE(d->phc_settime_krp.kp.nmissed) +
-	     (u32)READ_ONCE(d->phc_settime_krp.nmissed) +
-	     READ_ONCE(d->phc_adjtime_krp.kp.nmissed) +
-	     (u32)READ_ONCE(d->phc_adjtime_krp.nmissed) +
-	     READ_ONCE(d->phc_register_krp.kp.nmissed) +
-	     (u32)READ_ONCE(d->phc_register_krp.nmissed) +
-	     READ_ONCE(d->phc_unregister_kp.nmissed) +
-	     READ_ONCE(d->phc_event_kp.nmissed);
-	return n;
 }
 
 /**
@@ -1013,87 +892,53 @@ void tsmon_probes_missed_publish(struct tsmon_dev *d, u64 all, u64 ntp,
 }
 
 /**
- * tsmon_kprobe() - register a kprobe on a symbol, saying why if it fails
- * @kp:  the probe
- * @sym: function to probe
- * @pre: handler run before the function's first instruction
- *
- * Return: 0 or the negative errno of register_kprobe().
- */
-int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre)
-{
-	int ret;
-
-	kp->symbol_name = sym;
-	kp->pre_handler = pre;
-	ret = register_kprobe(kp);
-	if (ret)
-		pr_warn("cannot probe %s (%d)\n", sym, ret);
-	return ret;
-}
-
-/**
- * tsmon_probes_attach() - attach the NTP and settime probes
+ * tsmon_ntp_attach() - attach the NTP shadow's probes and the ADJ_SETOFFSET one
  * @d: device state with its region allocated
  *
- * The NTP shadow needs all three of its probes; without one of them it
- * would drift from the kernel, so it is attached whole or not at all and
- * TSMON_HOOK_ADJTIMEX says which. Failures are not fatal.
+ * The shadow would drift from the kernel without any one of its probes, so
+ * the group attaches whole or not at all; TSMON_HOOK_ADJTIMEX says which.
+ * Not fatal.
  */
-void tsmon_probes_attach(struct tsmon_dev *d)
+void tsmon_ntp_attach(struct tsmon_dev *d)
 {
-	int ret;
+	struct kprobe *kps[] = { &d->second_kp, &d->clear_kp };
+	struct kretprobe *krps[] = { &d->adjtimex_krp, &d->setoffset_krp };
 
 	d->ntp_state = TIME_OK;
 	d->ntp_next_leap = TIME64_MAX;
 
-	if (tsmon_kprobe(&d->second_kp, "second_overflow", tsmon_second_pre))
-		goto err_second;
-	if (tsmon_kprobe(&d->clear_kp, "ntp_clear", tsmon_clear_pre))
-		goto err_clear;
-	if (tsmon_step_krp(&d->setoffset_krp, "do_adjtimex", tsmon_setoffset_entry))
-		goto err_setoffset;
-
+	d->second_kp.symbol_name = "second_overflow";
+	d->second_kp.pre_handler = tsmon_second_pre;
+	d->clear_kp.symbol_name = "ntp_clear";
+	d->clear_kp.pre_handler = tsmon_clear_pre;
 	d->adjtimex_krp.kp.symbol_name = TSMON_NTP_ADJTIMEX_SYM;
 	d->adjtimex_krp.entry_handler = tsmon_adjtimex_entry;
 	d->adjtimex_krp.handler = tsmon_adjtimex_ret;
 	d->adjtimex_krp.data_size = sizeof(struct tsmon_adj_ctx);
-	ret = register_kretprobe(&d->adjtimex_krp);
-	if (ret) {
-		pr_warn("cannot probe %s (%d)\n", TSMON_NTP_ADJTIMEX_SYM, ret);
-		goto err_adjtimex;
+	tsmon_step_setoffset_init(&d->setoffset_krp);
+
+	if (tsmon_probe_group_add("second_overflow, ntp_clear, "
+				  TSMON_NTP_ADJTIMEX_SYM ", do_adjtimex",
+				  kps, ARRAY_SIZE(kps), krps, ARRAY_SIZE(krps))) {
+		pr_warn("NTP state not tracked: no leap second deletions, no STA_* bits\n");
+		return;
 	}
 	d->hooks |= TSMON_HOOK_ADJTIMEX;
-	goto settime;
-
-err_adjtimex:
-	unregister_kretprobe(&d->setoffset_krp);
-err_setoffset:
-	unregister_kprobe(&d->clear_kp);
-err_clear:
-	unregister_kprobe(&d->second_kp);
-err_second:
-	pr_warn("NTP state not tracked: no leap second deletions, no STA_* bits\n");
-settime:
-	if (!tsmon_step_krp(&d->settime_krp, "do_settimeofday64", tsmon_settime_entry))
-		d->hooks |= TSMON_HOOK_SETTIME;
 }
 
 /**
- * tsmon_probes_detach() - remove the probes
+ * tsmon_ntp_detach() - remove the NTP group
  * @d: device state
  *
- * unregister_k*probe() waits until no handler is running.
+ * Waits until no handler of the group is running.
  */
-void tsmon_probes_detach(struct tsmon_dev *d)
+void tsmon_ntp_detach(struct tsmon_dev *d)
 {
-	if (d->hooks & TSMON_HOOK_SETTIME)
-		unregister_kretprobe(&d->settime_krp);
-	if (d->hooks & TSMON_HOOK_ADJTIMEX) {
-		unregister_kretprobe(&d->adjtimex_krp);
-		unregister_kretprobe(&d->setoffset_krp);
-		unregister_kprobe(&d->clear_kp);
-		unregister_kprobe(&d->second_kp);
-	}
-	d->hooks &= ~(TSMON_HOOK_SETTIME | TSMON_HOOK_ADJTIMEX);
+	struct kprobe *kps[] = { &d->second_kp, &d->clear_kp };
+	struct kretprobe *krps[] = { &d->adjtimex_krp, &d->setoffset_krp };
+
+	if (!(d->hooks & TSMON_HOOK_ADJTIMEX))
+		return;
+	tsmon_probe_group_remove(kps, ARRAY_SIZE(kps), krps, ARRAY_SIZE(krps));
+	d->hooks &= ~TSMON_HOOK_ADJTIMEX;
 }

@@ -40,9 +40,6 @@
 
 #include "tsmon_private.h"
 
-/* Indices scanned for PHCs present at load (/sys/class/ptp/ptp<N>). */
-#define TSMON_PHC_SCAN		256
-
 static int tsmon_set_threshold(const char *val, const struct kernel_param *kp)
 {
 	return tsmon_param_set_uint_minmax(val, kp, 0, TSMON_PHC_THRESHOLD_MAX);
@@ -140,37 +137,57 @@ static void tsmon_phc_slot_del(struct tsmon_dev *d, int i)
 	h->phc_count--;
 }
 
-static void tsmon_phc_added(struct tsmon_dev *d, int index, const char *name,
-			    u32 flags)
+/* Lock held. Once per PHC: the scan at load and the probe may both see it. */
+static void tsmon_phc_add(struct tsmon_dev *d, int index, const char *name,
+			  u32 flags)
 {
-	u64 mono = ktime_get_mono_fast_ns();
 	struct tsmon_record rec;
-	unsigned long irq;
-	u64 real;
+	u64 mono;
 
-	irq = tsmon_write_begin(d);
-	real = tsmon_real_of(d, mono);
-	/* A PHC registered while tsmon scanned at load is reported once. */
 	if (tsmon_phc_find(d, index) < 0) {
 		tsmon_phc_slot_add(d, index, name, flags);
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_ADD, mono, real);
+		mono = tsmon_rec_mono(d);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_ADD, mono,
+			       tsmon_real_of(d, mono));
 		rec.phc.index = index;
 		rec.phc.flags = flags;
 		tsmon_set_name(rec.phc.name, TSMON_NAME_WORDS, name);
 		tsmon_emit(d, &rec);
 	}
+}
+
+static void tsmon_phc_added(struct tsmon_dev *d, int index, const char *name)
+{
+	unsigned long irq = tsmon_write_begin(d);
+
+	tsmon_phc_add(d, index, name, 0);
+	tsmon_write_end(d, irq);
+}
+
+/*
+ * The load-time scan read @name for @index: record it unless the PHC went
+ * meanwhile (its sysfs entry outlives the unregister probe).
+ */
+static void tsmon_phc_scanned(struct tsmon_dev *d, int index, const char *name)
+{
+	unsigned long irq = tsmon_write_begin(d);
+
+	if (!test_bit(index, d->phc_scan_gone))
+		tsmon_phc_add(d, index, name, TSMON_PHC_AT_LOAD);
+	d->phc_scan_next = index + 1;
 	tsmon_write_end(d, irq);
 }
 
 static void tsmon_phc_step(struct tsmon_dev *d, int index, u32 how,
 			   s64 delta, u64 time)
 {
-	u64 mono = ktime_get_mono_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
+	u64 mono;
 	int i;
 
 	irq = tsmon_write_begin(d);
+	mono = tsmon_rec_mono(d);
 	tsmon_rec_init(&rec, TSMON_EVENT_PHC_STEP, mono, tsmon_real_of(d, mono));
 	rec.phc_step.index = index;
 	rec.phc_step.how = how;
@@ -189,7 +206,6 @@ static void tsmon_phc_step(struct tsmon_dev *d, int index, u32 how,
 static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 {
 	s64 ppb = scaled_ppm_to_ppb(scaled_ppm);
-	u64 mono = ktime_get_mono_fast_ns();
 	u64 interval = (u64)READ_ONCE(tsmon_phc_freq_interval_ms) *
 		       NSEC_PER_MSEC;
 	u64 threshold = READ_ONCE(tsmon_phc_freq_threshold_ppb);
@@ -197,9 +213,12 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 	struct tsmon_record rec;
 	unsigned long irq;
 	bool record = true;
+	u64 mono;
 	int i;
 
 	irq = tsmon_write_begin(d);
+	/* Under the lock, so mono - freq_rec_mono cannot wrap. */
+	mono = tsmon_rec_mono(d);
 	i = tsmon_phc_find(d, index);
 	if (i >= 0) {
 		p = &d->phc_priv[i];
@@ -233,11 +252,12 @@ static void tsmon_phc_freq(struct tsmon_dev *d, int index, s64 scaled_ppm)
 
 static void tsmon_phc_phase(struct tsmon_dev *d, int index, s64 offset)
 {
-	u64 mono = ktime_get_mono_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
+	u64 mono;
 
 	irq = tsmon_write_begin(d);
+	mono = tsmon_rec_mono(d);
 	tsmon_rec_init(&rec, TSMON_EVENT_PHC_PHASE, mono, tsmon_real_of(d, mono));
 	rec.phc_phase.index = index;
 	rec.phc_phase.offset_ns = (u64)offset;
@@ -316,19 +336,20 @@ static int tsmon_phc_event_pre(struct kprobe *p, struct pt_regs *regs)
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev, phc_event_kp);
 	struct ptp_clock *ptp = (void *)regs_get_kernel_argument(regs, 0);
 	const struct ptp_clock_event *ev = (void *)regs_get_kernel_argument(regs, 1);
-	u64 mono = ktime_get_mono_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
+	u64 mono;
 
+	/* Times are stamped under the lock, below. */
 	switch (ev->type) {
 	case PTP_CLOCK_EXTTS:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, 0);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, 0, 0);
 		rec.phc_extts.channel = ev->index;
 		rec.phc_extts.timestamp_ns = ev->timestamp;
 		break;
 #if TSMON_HAVE_PTP_EXTOFF
 	case PTP_CLOCK_EXTOFF:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, mono, 0);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_EXTTS, 0, 0);
 		rec.phc_extts.channel = ev->index;
 		rec.phc_extts.timestamp_ns = (u64)ev->offset;
 		rec.phc_extts.flags = TSMON_EXTTS_OFFSET;
@@ -337,7 +358,7 @@ static int tsmon_phc_event_pre(struct kprobe *p, struct pt_regs *regs)
 	case PTP_CLOCK_PPS:
 	/* sfc, mlx5, bnxt... report their PPS edges with a timestamp pair. */
 	case PTP_CLOCK_PPSUSR:
-		tsmon_rec_init(&rec, TSMON_EVENT_PHC_PPS, mono, 0);
+		tsmon_rec_init(&rec, TSMON_EVENT_PHC_PPS, 0, 0);
 		break;
 	default:
 		return 0;
@@ -345,6 +366,8 @@ static int tsmon_phc_event_pre(struct kprobe *p, struct pt_regs *regs)
 	rec.phc_extts.index = ptp_clock_index(ptp);
 
 	irq = tsmon_write_begin(d);
+	mono = tsmon_rec_mono(d);
+	rec.mono_ns = mono;
 	rec.real_ns = tsmon_real_of(d, mono);
 	tsmon_emit(d, &rec);
 	tsmon_write_end(d, irq);
@@ -369,7 +392,7 @@ static int tsmon_phc_register_ret(struct kretprobe_instance *ri,
 
 	if (IS_ERR_OR_NULL(ptp))
 		return 0;
-	tsmon_phc_added(d, ptp_clock_index(ptp), info->name, 0);
+	tsmon_phc_added(d, ptp_clock_index(ptp), info->name);
 	return 0;
 }
 
@@ -378,21 +401,30 @@ static int tsmon_phc_unregister_pre(struct kprobe *p, struct pt_regs *regs)
 	struct tsmon_dev *d = container_of(p, struct tsmon_dev,
 					   phc_unregister_kp);
 	int index = ptp_clock_index((void *)regs_get_kernel_argument(regs, 0));
-	u64 mono = ktime_get_mono_fast_ns();
 	struct tsmon_record rec;
 	unsigned long irq;
+	u64 mono;
 	int i;
 
 	irq = tsmon_write_begin(d);
+	i = tsmon_phc_find(d, index);
+	/* Not reached by the load-time scan yet: never announced, never added. */
+	if (index >= d->phc_scan_next && index < TSMON_PHC_SCAN) {
+		__set_bit(index, d->phc_scan_gone);
+		if (i < 0)
+			goto out;
+	}
+	mono = tsmon_rec_mono(d);
 	tsmon_rec_init(&rec, TSMON_EVENT_PHC_REMOVE, mono, tsmon_real_of(d, mono));
 	rec.phc.index = index;
-	i = tsmon_phc_find(d, index);
+	/* No slot: announced while the table was full; the name is gone. */
 	if (i >= 0) {
 		rec.phc.flags = d->health->phc[i].flags;
 		memcpy(rec.phc.name, d->health->phc[i].name, sizeof(rec.phc.name));
 		tsmon_phc_slot_del(d, i);
 	}
 	tsmon_emit(d, &rec);
+out:
 	tsmon_write_end(d, irq);
 	return 0;
 }
@@ -418,22 +450,47 @@ static bool tsmon_phc_sysfs_name(int index, char *name, size_t size)
 	return true;
 }
 
-static int tsmon_phc_krp(struct kretprobe *krp, const char *sym,
-			 kretprobe_handler_t entry, kretprobe_handler_t ret,
-			 size_t data_size)
+static void tsmon_phc_krp_init(struct kretprobe *krp, const char *sym,
+			       kretprobe_handler_t entry, kretprobe_handler_t ret,
+			       size_t data_size)
 {
-	int err;
-
 	krp->kp.symbol_name = sym;
 	krp->entry_handler = entry;
 	krp->handler = ret;
 	krp->data_size = data_size;
 	/* Driver callbacks may sleep: several callers can be inside. */
 	krp->maxactive = 32;
-	err = register_kretprobe(krp);
-	if (err)
-		pr_warn("cannot probe %s (%d)\n", sym, err);
-	return err;
+}
+
+/* PHCs appearing and going. */
+static void tsmon_phc_life_attach(struct tsmon_dev *d)
+{
+	struct kprobe *kp = &d->phc_unregister_kp;
+	struct kretprobe *krp = &d->phc_register_krp;
+
+	tsmon_phc_krp_init(krp, "ptp_clock_register", tsmon_phc_register_entry,
+			   tsmon_phc_register_ret, sizeof(struct ptp_clock_info *));
+	kp->symbol_name = "ptp_clock_unregister";
+	kp->pre_handler = tsmon_phc_unregister_pre;
+	if (!tsmon_probe_group_add("ptp_clock_register, ptp_clock_unregister",
+				   &kp, 1, &krp, 1))
+		d->hooks |= TSMON_HOOK_PHC_LIFE;
+}
+
+/* clock_settime() and clock_adjtime() on a PHC. */
+static void tsmon_phc_adj_attach(struct tsmon_dev *d)
+{
+	struct kretprobe *krps[] = { &d->phc_settime_krp, &d->phc_adjtime_krp };
+
+	tsmon_phc_krp_init(&d->phc_settime_krp, "ptp_clock_settime",
+			   tsmon_phc_settime_entry, tsmon_phc_settime_ret,
+			   sizeof(struct tsmon_phc_set_ctx));
+	tsmon_phc_krp_init(&d->phc_adjtime_krp, "ptp_clock_adjtime",
+			   tsmon_phc_adjtime_entry, tsmon_phc_adjtime_ret,
+			   sizeof(struct tsmon_phc_adj_ctx));
+	if (!tsmon_probe_group_add("ptp_clock_settime, ptp_clock_adjtime",
+				   NULL, 0, krps, ARRAY_SIZE(krps)))
+		d->hooks |= TSMON_HOOK_PHC_ADJ;
 }
 
 /**
@@ -441,63 +498,52 @@ static int tsmon_phc_krp(struct kretprobe *krp, const char *sym,
  * @d: device state with its region allocated
  *
  * Each group of probes is optional; health.hooks says which attached. The
- * register probe goes first so that a PHC appearing during the sysfs scan
- * is not missed (one seen both ways is recorded once).
+ * lifetime probes go first so that a PHC appearing or going during the
+ * sysfs scan is seen (one seen both ways is recorded once).
  */
 void tsmon_phc_attach(struct tsmon_dev *d)
 {
 	char name[TSMON_NAME_WORDS * 8 + 16];
 	int i;
 
-	if (!tsmon_phc_krp(&d->phc_register_krp, "ptp_clock_register",
-			   tsmon_phc_register_entry, tsmon_phc_register_ret,
-			   sizeof(struct ptp_clock_info *))) {
-		if (!tsmon_kprobe(&d->phc_unregister_kp, "ptp_clock_unregister",
-				  tsmon_phc_unregister_pre))
-			d->hooks |= TSMON_HOOK_PHC_LIFE;
-		else
-			unregister_kretprobe(&d->phc_register_krp);
-	}
-
-	if (!tsmon_phc_krp(&d->phc_settime_krp, "ptp_clock_settime",
-			   tsmon_phc_settime_entry, tsmon_phc_settime_ret,
-			   sizeof(struct tsmon_phc_set_ctx))) {
-		if (!tsmon_phc_krp(&d->phc_adjtime_krp, "ptp_clock_adjtime",
-				   tsmon_phc_adjtime_entry,
-				   tsmon_phc_adjtime_ret,
-				   sizeof(struct tsmon_phc_adj_ctx)))
-			d->hooks |= TSMON_HOOK_PHC_ADJ;
-		else
-			unregister_kretprobe(&d->phc_settime_krp);
-	}
-
+	d->phc_scan_next = 0;
+	bitmap_zero(d->phc_scan_gone, TSMON_PHC_SCAN);
+	tsmon_phc_life_attach(d);
+	tsmon_phc_adj_attach(d);
 	if (!tsmon_kprobe(&d->phc_event_kp, "ptp_clock_event",
 			  tsmon_phc_event_pre))
 		d->hooks |= TSMON_HOOK_PHC_EVENT;
 
-	for (i = 0; i < TSMON_PHC_SCAN; i++)
-		if (tsmon_phc_sysfs_name(i, name, sizeof(name)))
-			tsmon_phc_added(d, i, name, TSMON_PHC_AT_LOAD);
+	for (i = 0; i < TSMON_PHC_SCAN; i++) {
+		if (tsmon_phc_sysfs_name(i, name, sizeof(name))) {
+			tsmon_phc_scanned(d, i, name);
+		} else {
+			unsigned long irq = tsmon_lock(d);
+
+			d->phc_scan_next = i + 1;
+			tsmon_unlock(d, irq);
+		}
+	}
 }
 
 /**
  * tsmon_phc_detach() - remove the PHC probes
  * @d: device state
  *
- * unregister_k*probe() waits until no handler is running.
+ * Waits until no handler is running.
  */
 void tsmon_phc_detach(struct tsmon_dev *d)
 {
+	struct kretprobe *adj[] = { &d->phc_settime_krp, &d->phc_adjtime_krp };
+	struct kretprobe *reg = &d->phc_register_krp;
+	struct kprobe *unreg = &d->phc_unregister_kp;
+
 	if (d->hooks & TSMON_HOOK_PHC_EVENT)
 		unregister_kprobe(&d->phc_event_kp);
-	if (d->hooks & TSMON_HOOK_PHC_ADJ) {
-		unregister_kretprobe(&d->phc_adjtime_krp);
-		unregister_kretprobe(&d->phc_settime_krp);
-	}
-	if (d->hooks & TSMON_HOOK_PHC_LIFE) {
-		unregister_kprobe(&d->phc_unregister_kp);
-		unregister_kretprobe(&d->phc_register_krp);
-	}
+	if (d->hooks & TSMON_HOOK_PHC_ADJ)
+		tsmon_probe_group_remove(NULL, 0, adj, ARRAY_SIZE(adj));
+	if (d->hooks & TSMON_HOOK_PHC_LIFE)
+		tsmon_probe_group_remove(&unreg, 1, &reg, 1);
 	d->hooks &= ~(TSMON_HOOK_PHC_EVENT | TSMON_HOOK_PHC_ADJ |
 		      TSMON_HOOK_PHC_LIFE);
 }

@@ -6,6 +6,7 @@
 #define _TSMON_PRIVATE_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/miscdevice.h>
@@ -19,11 +20,18 @@
 
 #include "tsmon_compat.h"
 
+/* Readers load the region's 64-bit words atomically: 32-bit cannot. */
+#ifndef CONFIG_64BIT
+#error "tsmon needs a 64-bit kernel: its shared region is made of 64-bit words read atomically"
+#endif
+
 #define TSMON_RING_MIN		64
 #define TSMON_RING_MAX		(1U << 20)
 #define TSMON_RING_DEFAULT	4096
 #define TSMON_SYNC_HISTORY	8	/* sync intervals behind sync_interval_ns */
 #define TSMON_SYNC_BUDGET_MAX	(16ULL * NSEC_PER_SEC)	/* the kernel's maxerror limit */
+#define TSMON_STEP_SLOTS	8	/* tasks stepping at once with a known reason */
+#define TSMON_PHC_SCAN		256	/* /sys/class/ptp/ptp<N> indices scanned at load */
 
 /* Per PHC slot state the ABI does not publish: frequency event limiting. */
 struct tsmon_phc_priv {
@@ -113,8 +121,9 @@ struct tsmon_vmclock_page;
  * @ntp_refuse_got: the value read
  * @ntp_report:   0, then 1 when a refusal awaits its report, 2 once scheduled
  * @ntp_report_work: prints the refusal from process context
- * @step_task:    task that entered a clock-stepping function last
- * @step_reason:  enum tsmon_step_reason for @step_task
+ * @step_mark:    step reasons of tasks stepping the clock: each the task
+ *                pointer with the reason in its low bits, 0 when free
+ * @rec_mono:     CLOCK_MONOTONIC of the last record stamped (under @lock)
  * @tk_calls:     timekeeping hook invocations
  * @tk_was_set:   of which reported clock_was_set
  * @adjtimex_calls: successful adjtimex calls observed
@@ -130,6 +139,8 @@ struct tsmon_vmclock_page;
  * @phc_priv:     frequency record limiting per PHC slot
  * @phc_priv_overflow: the same, shared by PHCs that found no slot
  * @phc_settime_krp: PHC probes; see tsmon_phc.c
+ * @phc_scan_next: index the load-time PHC scan reads next (under @lock)
+ * @phc_scan_gone: PHCs unregistered at or past @phc_scan_next during the scan
  * @pump_work:    sends the ring to netlink listeners
  * @pump_next:    next sequence the pump sends
  * @pump_floor:   first sequence written while nobody listened and no wakeup
@@ -141,7 +152,10 @@ struct tsmon_dev {
 	void *region;
 	size_t region_size;
 	struct tsmon_header *hdr;
+	/* Writers change the private copy; tsmon_health_end() publishes it. */
 	struct tsmon_health *health;
+	struct tsmon_health *health_pub;	/* the block in the region */
+	struct tsmon_health health_copy;
 	struct tsmon_record *ring;
 	u32 mask;
 
@@ -184,8 +198,8 @@ struct tsmon_dev {
 	atomic_t ntp_report;
 	struct work_struct ntp_report_work;
 
-	struct task_struct *step_task;
-	u32 step_reason;
+	atomic_long_t step_mark[TSMON_STEP_SLOTS];
+	u64 rec_mono;
 
 	u64 tk_calls;
 	u64 tk_was_set;
@@ -212,6 +226,8 @@ struct tsmon_dev {
 	struct kretprobe phc_register_krp;
 	struct kprobe phc_unregister_kp;
 	struct kprobe phc_event_kp;
+	int phc_scan_next;
+	DECLARE_BITMAP(phc_scan_gone, TSMON_PHC_SCAN);
 
 	struct work_struct pump_work;
 	u64 pump_next;
@@ -236,6 +252,8 @@ u64 tsmon_real_of(struct tsmon_dev *d, u64 mono);
 void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec);
 void tsmon_set_name(__u64 *dst, size_t words, const char *src);
 void tsmon_update_leap_state(struct tsmon_dev *d);
+u64 tsmon_rec_mono(struct tsmon_dev *d);
+bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec);
 
 /* tsmon_tk.c */
 int tsmon_tk_attach(struct tsmon_dev *d);
@@ -246,14 +264,28 @@ void tsmon_ntp_init(struct tsmon_dev *d);
 void tsmon_ntp_report_kick(struct tsmon_dev *d);
 void tsmon_ntp_report_flush(struct tsmon_dev *d);
 u32 tsmon_hooks_visible(struct tsmon_dev *d);
-void tsmon_probes_attach(struct tsmon_dev *d);
-void tsmon_probes_detach(struct tsmon_dev *d);
-u32 tsmon_take_step_reason(struct tsmon_dev *d);
+void tsmon_ntp_attach(struct tsmon_dev *d);
+void tsmon_ntp_detach(struct tsmon_dev *d);
+void tsmon_ntp_refuse(struct tsmon_dev *d, const char *probe,
+		      const char *what, s64 got);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
-int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre);
-u64 tsmon_probes_missed(const struct tsmon_dev *d, u64 *ntp);
 void tsmon_probes_missed_publish(struct tsmon_dev *d, u64 all, u64 ntp,
 				 u64 mono, u64 real);
+
+/* tsmon_stepreason.c */
+void tsmon_step_attach(struct tsmon_dev *d);
+void tsmon_step_detach(struct tsmon_dev *d);
+void tsmon_step_setoffset_init(struct kretprobe *krp);
+u32 tsmon_take_step_reason(struct tsmon_dev *d);
+
+/* tsmon_probe.c */
+int tsmon_kprobe(struct kprobe *kp, const char *sym, kprobe_pre_handler_t pre);
+int tsmon_probe_group_add(const char *what, struct kprobe **kps,
+			  unsigned int nkp, struct kretprobe **krps,
+			  unsigned int nkrp);
+void tsmon_probe_group_remove(struct kprobe **kps, unsigned int nkp,
+			      struct kretprobe **krps, unsigned int nkrp);
+u64 tsmon_probes_missed(const struct tsmon_dev *d, u64 *ntp);
 
 /* Bounds of the PHC frequency record limits (parameters and netlink). */
 #define TSMON_PHC_THRESHOLD_MAX	1000000000U	/* 1e9 ppb: 100 % */
@@ -275,7 +307,6 @@ int tsmon_netlink_register(struct tsmon_dev *d);
 void tsmon_netlink_unregister(struct tsmon_dev *d);
 void tsmon_netlink_kick(struct tsmon_dev *d);
 bool tsmon_netlink_listening(struct tsmon_dev *d);
-bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec);
 
 /* tsmon_chardev.c */
 int tsmon_chardev_register(struct tsmon_dev *d);

@@ -41,6 +41,11 @@ int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
 	BUILD_BUG_ON(TSMON_HEALTH_OFFSET_V1 + sizeof(struct tsmon_health) >
 		     TSMON_RING_OFFSET_V1);
 	BUILD_BUG_ON(TSMON_EVENT_TYPE_COUNT > TSMON_EVENT_SLOTS);
+	BUILD_BUG_ON(offsetof(struct tsmon_health, ntp_state) + sizeof(__u32) !=
+		     TSMON_HEALTH_CLOCK_LINE);
+	BUILD_BUG_ON(offsetof(struct tsmon_health, update_mono_ns) !=
+		     TSMON_HEALTH_CLOCK_LINE);
+	BUILD_BUG_ON(offsetof(struct tsmon_health, body_seq) % 8);
 
 	size = PAGE_ALIGN(size);
 	/* vmalloc_user() zeroes the pages and marks them mappable. */
@@ -65,9 +70,13 @@ int tsmon_region_alloc(struct tsmon_dev *d, u32 entries)
 	hdr->load_mono_ns = ktime_get_ns();
 
 	d->hdr = hdr;
-	d->health = d->region + TSMON_HEALTH_OFFSET_V1;
+	d->health = &d->health_copy;
+	memset(d->health, 0, sizeof(*d->health));
 	/* No adjtimex call seen yet: the kernel's time_state is not known. */
 	d->health->ntp_state = TSMON_NTP_STATE_UNKNOWN;
+	/* Nobody can map the region yet: no sequence counts needed. */
+	d->health_pub = d->region + TSMON_HEALTH_OFFSET_V1;
+	memcpy(d->health_pub, d->health, sizeof(*d->health));
 	d->ring = d->region + TSMON_RING_OFFSET_V1;
 	d->mask = entries - 1;
 	d->seq = 0;
@@ -89,6 +98,7 @@ void tsmon_region_free(struct tsmon_dev *d)
 	d->region = NULL;
 	d->hdr = NULL;
 	d->health = NULL;
+	d->health_pub = NULL;
 	d->ring = NULL;
 	tsmon_unlock(d, flags);
 	vfree(region);
@@ -126,7 +136,8 @@ void tsmon_unlock(struct tsmon_dev *d, unsigned long flags)
 	 * wq_has_sleeper()'s smp_mb() pairs with the barrier a sleeper
 	 * issues between queueing itself and reading head (set_current_state()
 	 * in wait_event_interruptible(), smp_mb() after poll_wait() in
-	 * tsmon_fop_poll()): either it sees the new head or we see it queued.
+	 * tsmon_fop_poll() and tsmon_waiter_poll()): either it sees the new head
+	 * or we see it queued.
 	 * Records nobody was told about are also not sent to a listener that
 	 * joins later: they predate it, and its replay has them.
 	 */
@@ -145,33 +156,88 @@ void tsmon_unlock(struct tsmon_dev *d, unsigned long flags)
  * tsmon_health_begin() - open an update of the health block
  * @d: device state, lock held
  *
- * Records are emitted only inside an update, so the seqcount covers the
- * event counters tsmon_emit() bumps as well as the fields the caller sets.
+ * Writers change the private copy (d->health) between this and
+ * tsmon_health_end(), which publishes what changed. Records are emitted only
+ * inside an update, so the event counters tsmon_emit() bumps go out with it.
  */
 void tsmon_health_begin(struct tsmon_dev *d)
 {
 	lockdep_assert_held(&d->lock);
-	WRITE_ONCE(d->health->seq, d->health->seq + 1);
-	/*
-	 * Make the odd count visible before any field changes; pairs with the
-	 * reader's acquire fence between its copy and its second load of seq.
-	 */
-	smp_wmb();
+}
+
+/* Whether anything @seq covers changed: cache line 0 and the leap fields. */
+static bool tsmon_clock_changed(const struct tsmon_health *w,
+				const struct tsmon_health *p)
+{
+	return memcmp((const char *)w + sizeof(w->seq), (const char *)p + sizeof(p->seq),
+		      TSMON_HEALTH_CLOCK_LINE - sizeof(w->seq)) ||
+	       w->leap_state != p->leap_state || w->leap_real_ns != p->leap_real_ns;
+}
+
+/*
+ * Copies the body (all but cache line 0 and @body_seq) line by line, storing
+ * only the lines that changed: a store dirties the line for every reader.
+ */
+static void tsmon_body_copy(struct tsmon_health *p, const struct tsmon_health *w)
+{
+	const size_t skip = offsetof(struct tsmon_health, body_seq);
+	size_t off, len;
+
+	for (off = TSMON_HEALTH_CLOCK_LINE; off < sizeof(*w); off += len) {
+		len = min_t(size_t, 64, sizeof(*w) - off);
+		if (off <= skip && skip < off + len) {
+			/* The line holding body_seq: copy around it. */
+			memcpy((char *)p + off, (const char *)w + off, skip - off);
+			memcpy((char *)p + skip + 8, (const char *)w + skip + 8,
+			       off + len - skip - 8);
+		} else if (memcmp((char *)p + off, (const char *)w + off, len)) {
+			memcpy((char *)p + off, (const char *)w + off, len);
+		}
+	}
 }
 
 /**
- * tsmon_health_end() - close an update of the health block
+ * tsmon_health_end() - close an update: publish what changed
  * @d: device state, lock held
+ *
+ * Nothing is stored when nothing changed (an adjtimex read that changes no
+ * published field, a plain tick). @seq, on the line tsmon_now() reads, moves
+ * only when that line or the leap fields change; @body_seq moves for every
+ * change. Readers of the clock line therefore never retry for a counter.
  */
 void tsmon_health_end(struct tsmon_dev *d)
 {
-	d->health->update_mono_ns = ktime_get_mono_fast_ns();
+	struct tsmon_health *w = d->health, *p = d->health_pub;
+	const size_t bs = offsetof(struct tsmon_health, body_seq);
+	bool clock;
+
+	lockdep_assert_held(&d->lock);
+	clock = tsmon_clock_changed(w, p);
+	if (!clock &&
+	    !memcmp((char *)w + TSMON_HEALTH_CLOCK_LINE + 8,
+		    (char *)p + TSMON_HEALTH_CLOCK_LINE + 8,
+		    bs - TSMON_HEALTH_CLOCK_LINE - 8) &&
+	    !memcmp((char *)w + bs + 8, (char *)p + bs + 8, sizeof(*w) - bs - 8))
+		return;
+
+	w->update_mono_ns = ktime_get_mono_fast_ns();
+	if (clock)
+		WRITE_ONCE(p->seq, p->seq + 1);
+	WRITE_ONCE(p->body_seq, p->body_seq + 1);
 	/*
-	 * Publish the fields before the even count; pairs with the reader's
-	 * acquire load of seq before it copies.
+	 * Odd counts before any field changes; pairs with the reader's acquire
+	 * fence between its copy and its second load of the count.
 	 */
 	smp_wmb();
-	WRITE_ONCE(d->health->seq, d->health->seq + 1);
+	if (clock)
+		memcpy((char *)p + sizeof(p->seq), (char *)w + sizeof(w->seq),
+		       TSMON_HEALTH_CLOCK_LINE - sizeof(p->seq));
+	tsmon_body_copy(p, w);
+	/* Fields before the even counts; pairs with the reader's acquire load. */
+	smp_wmb();
+	WRITE_ONCE(p->body_seq, p->body_seq + 1);
+	if (clock)
+		WRITE_ONCE(p->seq, p->seq + 1);
 }
 
 /**
@@ -312,4 +378,51 @@ void tsmon_update_leap_state(struct tsmon_dev *d)
 		h->leap_state = TSMON_LEAP_NONE;
 		h->leap_real_ns = 0;
 	}
+}
+
+/**
+ * tsmon_rec_mono() - CLOCK_MONOTONIC for a record about to be emitted
+ * @d: device state, lock held
+ *
+ * Read under the writer lock, so that records' mono_ns follow their
+ * sequence numbers (the PHC frequency limit subtracts them). The fast
+ * accessor never waits on tk_core.seq, which the timekeeping hook holds;
+ * it can lag a few ns across a timekeeper update, hence the clamp.
+ *
+ * Return: now, never before the previous call's value.
+ */
+u64 tsmon_rec_mono(struct tsmon_dev *d)
+{
+	u64 mono = ktime_get_mono_fast_ns();
+
+	lockdep_assert_held(&d->lock);
+	if (mono < d->rec_mono)
+		mono = d->rec_mono;
+	d->rec_mono = mono;
+	return mono;
+}
+
+/**
+ * tsmon_ring_copy() - copy one record out of the ring, without the lock
+ * @d:   device state
+ * @seq: sequence number wanted
+ * @rec: where to copy it
+ *
+ * The readers' protocol of the mapped ring: acquire the slot's seq, copy,
+ * read barrier, check seq again. A writer zeroes seq before it touches the
+ * body, so a copy torn by an overwrite fails the check.
+ *
+ * Return: false if the record is not (or no longer) in the ring.
+ */
+bool tsmon_ring_copy(struct tsmon_dev *d, u64 seq, struct tsmon_record *rec)
+{
+	const struct tsmon_record *slot = &d->ring[seq & d->mask];
+
+	/* Pairs with smp_store_release() of the slot's seq in tsmon_emit(). */
+	if (!seq || smp_load_acquire(&slot->seq) != seq)
+		return false;
+	memcpy(rec, slot, sizeof(*rec));
+	/* Pairs with smp_wmb() after zeroing seq in tsmon_emit(). */
+	smp_rmb();
+	return READ_ONCE(slot->seq) == seq;
 }

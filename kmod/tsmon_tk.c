@@ -45,15 +45,15 @@ static void tsmon_tk_read(const struct timekeeper *tk, struct tsmon_tk_snap *s)
 }
 
 /*
- * The time of the event: now, with the new offsets applied. The
- * timekeeper's own xtime is not used: do_adjtimex() updates the timekeeper
- * without forwarding it, so for an ADJ_TAI or a leap arming it can lag by a
- * tick, or by a whole idle period with the tick stopped. The fast accessor
- * never waits on the seqcount this CPU holds for writing.
+ * The time of the event: now, with the new offsets applied. Not xtime:
+ * do_adjtimex() updates the timekeeper without forwarding it, so it can lag
+ * by a tick or a whole idle period. tsmon_rec_mono() uses the fast accessor,
+ * which never waits on the seqcount this CPU holds for writing. Lock held.
  */
-static void tsmon_tk_now(const struct tsmon_tk_snap *s, u64 *mono, u64 *real)
+static void tsmon_tk_now(struct tsmon_dev *d, const struct tsmon_tk_snap *s,
+			 u64 *mono, u64 *real)
 {
-	*mono = ktime_get_mono_fast_ns();
+	*mono = tsmon_rec_mono(d);
 	*real = *mono + s->offs_real;
 }
 
@@ -140,7 +140,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 	struct tsmon_record rec;
 	u64 mono, real;
 
-	tsmon_tk_now(now, &mono, &real);
+	tsmon_tk_now(d, now, &mono, &real);
 	if (d_real)
 		d->tk_shift_mono = mono;
 
@@ -272,7 +272,7 @@ static int tsmon_tk_notify(struct notifier_block *nb, unsigned long was_set,
 	if (missed != d->missed_seen) {
 		u64 mono, real;
 
-		tsmon_tk_now(&now, &mono, &real);
+		tsmon_tk_now(d, &now, &mono, &real);
 		tsmon_probes_missed_publish(d, missed, missed_ntp, mono, real);
 	}
 	tsmon_tk_health(d, tk, &now);

@@ -17,7 +17,7 @@ cd "$(dirname "$(realpath "$0")")/../.." || exit 1
 
 B=build
 CLOCKCTL=$B/tests/helpers/clockctl
-ORDER="load mmap step tai clocksource overrun leap leapedge probemiss wait ntp clockbound chrony phc phc2sys netlink badinput noprobes"
+ORDER="load mmap step tai clocksource overrun leap leapedge probemiss wait waiter ntp clockbound chrony phc phc2sys netlink badinput noprobes"
 PER_TEST_TIMEOUT=180
 STA_LEAP_BITS=$((0x0010 | 0x0020))	# STA_INS | STA_DEL
 

@@ -30,13 +30,21 @@
  *    the sequence it wanted, the record was overwritten while it was being
  *    copied (the reader fell behind by a whole ring).
  *
- *  - Health: a 64-bit sequence count that is odd while the writer updates
- *    the block. A reader load-acquires seq, retries while it is odd, copies,
- *    issues a read barrier and retries if seq changed. 64 bits never wrap.
+ *  - Health: two 64-bit sequence counts, odd while the writer updates what
+ *    they cover. health.seq covers the clock line (the first 64 bytes, what
+ *    a bounded clock read needs) and the leap fields; health.body_seq covers
+ *    everything else. The writer makes the counts it needs odd, issues a
+ *    write barrier, stores the fields, issues a write barrier and makes them
+ *    even again; it stores nothing when nothing changed. A reader
+ *    load-acquires the count(s) covering what it reads, retries while one is
+ *    odd, copies, issues a read barrier and retries if one changed. A whole
+ *    block copy checks both. 64 bits never wrap. A module whose health_size
+ *    does not reach body_seq covers the whole block with health.seq.
  */
 #ifndef _UAPI_TSMON_ABI_H
 #define _UAPI_TSMON_ABI_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define TSMON_DEVICE_PATH	"/dev/tsmon"
@@ -51,6 +59,9 @@
 
 #define TSMON_NAME_WORDS	2	/* 16 bytes: 15 chars + NUL */
 #define TSMON_CS_NAME_WORDS	4	/* 32 bytes in the health block */
+
+/* health.seq covers the health block's first cache line (and the leap fields). */
+#define TSMON_HEALTH_CLOCK_LINE	64
 
 /* Hints for the layout of this ABI version; readers use the header. */
 #define TSMON_HEADER_SIZE_V1	192
@@ -368,6 +379,7 @@ struct tsmon_record {
 		} lost;
 		__u64 raw[4];
 	};
+	/* new fields are appended here (record_size then grows) */
 };
 
 /**
@@ -398,7 +410,8 @@ struct tsmon_phc_slot {
  * The first cache line holds everything an error-bounded clock read needs,
  * so such a read touches one line:
  *
- * @seq:               even when stable, odd while being written
+ * @seq:               sequence count of this line and of @leap_state and
+ *                     @leap_real_ns: even when stable, odd while written
  * @offs_real_ns:      signed, CLOCK_REALTIME - CLOCK_MONOTONIC; it changes
  *                     only when REALTIME is stepped (or a leap second), so
  *                     REALTIME = a CLOCK_MONOTONIC read + this, exactly
@@ -498,15 +511,17 @@ struct tsmon_phc_slot {
  * @ntp_lost:          how often such a miss made the shadow forget the NTP
  *                     state: @ntp_state is TSMON_NTP_STATE_UNKNOWN until the
  *                     next adjtimex call shows the kernel's state again
+ * @body_seq:          sequence count of everything @seq does not cover (odd
+ *                     while being written); see "Memory ordering" above
  *
  * The time fields are copies of what the hypervisor published, for
  * inspection: they are meaningful only when the counter id is not
  * TSMON_VM_COUNTER_NONE, and tsmon derives no bound from them. The copy is
  * refreshed when the page's sequence count moves, checked on every tick.
  *
- * The block is written only when something in it changes (an event, a new
- * multiplier, an adjtimex call), never on a plain tick, so a reader's copy
- * stays in its cache. Hook call counters live in sysfs
+ * Only what changed is stored (an event, a new multiplier, an adjtimex call
+ * that changes a field), never on a plain tick, so a reader's copy stays in
+ * its cache; the clock line moves only when a clock read's inputs change. Hook call counters live in sysfs
  * (/sys/class/misc/tsmon/stats/) for that reason.
  */
 struct tsmon_health {
@@ -582,6 +597,7 @@ struct tsmon_health {
 	__u64 probes_missed;
 	__u64 probes_missed_ntp;
 	__u64 ntp_lost;
+	__u64 body_seq;
 	/* new fields are appended here */
 };
 
@@ -593,5 +609,45 @@ struct tsmon_health {
  * at once if any record was published after open(2). The data itself is read
  * from the mapping.
  */
+
+/*
+ * Waiter files: ioctl(fd, TSMON_IOC_WAITER, &args) on an open /dev/tsmon
+ * returns a new file descriptor (close-on-exec, opened read-write) that is
+ * ready while header.head > args.after, with no path looked up and no
+ * per-file state shared with anyone:
+ *
+ *  - poll(2), select(2) and epoll(7) report POLLIN while head > after;
+ *  - read(2) blocks (unless O_NONBLOCK, then EAGAIN) until head > after,
+ *    then returns the current head as one __u64; it does not change
+ *    after, so it keeps returning at once until the file is re-armed;
+ *  - write(2) of one __u64 re-arms the file with a new after, and wakes
+ *    its sleepers if that one is already passed. Buffers must hold 8 bytes.
+ *
+ * A record with sequence number s therefore wakes a waiter armed with
+ * s - 1 or less. Every waiter decides from its own threshold and the
+ * shared head alone, so any number of them (in any number of threads)
+ * wake on the same record. A waiter file holds a module reference, as an
+ * open /dev/tsmon does. A module without waiters fails the ioctl with
+ * ENOTTY.
+ */
+
+/* TSMON_IOC_WAITER flags. */
+#define TSMON_WAITER_NONBLOCK	(1U << 0)	/* the new file is O_NONBLOCK */
+
+/**
+ * struct tsmon_waiter_args - argument of TSMON_IOC_WAITER
+ * @after: the waiter is ready while header.head > @after
+ * @flags: TSMON_WAITER_*; other bits are refused (EINVAL)
+ * @__pad: 0 (EINVAL otherwise)
+ */
+struct tsmon_waiter_args {
+	__u64 after;
+	__u32 flags;
+	__u32 __pad;
+};
+
+#define TSMON_IOC_MAGIC		0xD3
+/* Returns the new file descriptor. */
+#define TSMON_IOC_WAITER	_IOW(TSMON_IOC_MAGIC, 0x01, struct tsmon_waiter_args)
 
 #endif /* _UAPI_TSMON_ABI_H */
