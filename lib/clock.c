@@ -19,10 +19,6 @@
 
 #include "tsmon_private.h"
 
-#define NSEC_PER_SEC		1000000000ULL
-/* A drift of 100%: the clock could be standing still or running double. */
-#define TSMON_DRIFT_MAX_PPB	1000000000ULL
-
 /* Health cache line 0 after seq: what a clock read uses. */
 struct clock_line {
 	uint64_t offs_real_ns;
@@ -42,15 +38,6 @@ struct clock_line {
 _Static_assert(offsetof(struct tsmon_health, ntp_state) + sizeof(__u32) ==
 	       TSMON_CLOCK_LINE, "the clock read must stay on one cache line");
 
-static inline uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	/* The vDSO: no system call while the clocksource supports it. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 #define LOAD_BODY(p)	__atomic_load_n(p, TSMON_BODY_ORDER)
 
 /*
@@ -65,16 +52,14 @@ int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
 	      bool read_clock)
 {
 	const struct tsmon_health *h = t->health;
+	struct tsmon_spin spin = { 0 };
 	uint64_t begin;
-	int i;
 
-	for (i = 0; i < TSMON_HEALTH_RETRIES; i++) {
+	do {
 		/* Pairs with the writer's smp_wmb() before seq turns even. */
 		begin = tsmon_load_acquire(&h->seq);
-		if (begin & 1) {
-			tsmon_cpu_relax();
+		if (begin & 1)
 			continue;
-		}
 		l->offs_real_ns = LOAD_BODY(&h->offs_real_ns);
 		l->sync_mono_ns = LOAD_BODY(&h->sync_mono_ns);
 		l->sync_maxerror_ns = LOAD_BODY(&h->sync_maxerror_ns);
@@ -84,7 +69,10 @@ int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
 		l->ntp_status = LOAD_BODY(&h->ntp_status);
 		l->hooks = LOAD_BODY(&h->hooks);
 		l->ntp_state = LOAD_BODY(&h->ntp_state);
-		/* Another cache line, on the days a leap second is due only. */
+		/*
+		 * Another cache line, on the days a leap second is due only;
+		 * seq covers these two as well.
+		 */
 		if (__builtin_expect(l->ntp_state != TIME_OK, 0)) {
 			l->leap_state = LOAD_BODY(&h->leap_state);
 			l->leap_real_ns = LOAD_BODY(&h->leap_real_ns);
@@ -92,8 +80,9 @@ int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
 			l->leap_state = TSMON_LEAP_NONE;
 			l->leap_real_ns = 0;
 		}
+		/* The module's MONOTONIC: the caller may be in a time namespace. */
 		if (read_clock)
-			*mono = mono_now();
+			*mono = tsmon_mono_now() - t->timens_offset;
 		/*
 		 * Pairs with the writer's smp_wmb() after seq turns odd: a
 		 * field of a newer update seen above means the reload sees
@@ -102,8 +91,7 @@ int read_line(const struct tsmon *t, struct clock_line *l, uint64_t *mono,
 		tsmon_read_barrier();
 		if (tsmon_load_relaxed(&h->seq) == begin)
 			return 0;
-		tsmon_cpu_relax();
-	}
+	} while (tsmon_spin_again(t, &spin));
 	return -EAGAIN;
 }
 
@@ -330,7 +318,9 @@ void evaluate(const struct tsmon *t, const struct clock_line *l,
 
 /*
  * tsmon_now() for the library's own callers: inlined rather than called
- * through the exported, interposable symbol.
+ * through the exported, interposable symbol. @out holds at least a 1.0
+ * struct tsmon_time (the callers check); mono_ns goes back to the caller's
+ * time namespace.
  */
 static inline __attribute__((always_inline))
 int clock_read(const struct tsmon *t, struct tsmon_time *out)
@@ -345,68 +335,100 @@ int clock_read(const struct tsmon *t, struct tsmon_time *out)
 	if (err)
 		return err;
 	evaluate(t, &l, mono, out);
+	out->mono_ns += t->timens_offset;
 	return 0;
 }
 
-TSMON_EXPORT
-int tsmon_now(const struct tsmon *t, struct tsmon_time *out)
+/*
+ * A caller's struct tsmon_time of @size bytes: the library's own when it is
+ * at least that large (the tail zeroed), a local copy cut to @size when the
+ * caller's is older and smaller.
+ */
+#define TIME_MIN_SIZE	(offsetof(struct tsmon_time, flags) + sizeof(uint32_t))
+
+static inline void time_tail(struct tsmon_time *out, size_t size)
 {
-	if (!t || !out)
-		return -EINVAL;
-	return clock_read(t, out);
+	if (__builtin_expect(size > sizeof(*out), 0))
+		memset((unsigned char *)out + sizeof(*out), 0,
+		       size - sizeof(*out));
 }
 
 TSMON_EXPORT
-int tsmon_now_at(const struct tsmon *t, uint64_t mono_ns,
-		 struct tsmon_time *out)
+int tsmon_now_sz(const struct tsmon *t, struct tsmon_time *out, size_t size)
 {
+	struct tsmon_time local = { 0 };
+	int err;
+
+	if (!t || !out || size < TIME_MIN_SIZE)
+		return -EINVAL;
+	if (__builtin_expect(size >= sizeof(*out), 1)) {
+		err = clock_read(t, out);
+		if (!err)
+			time_tail(out, size);
+		return err;
+	}
+	err = clock_read(t, &local);
+	if (!err)
+		memcpy(out, &local, size);
+	return err;
+}
+
+TSMON_EXPORT
+int tsmon_now_at_sz(const struct tsmon *t, uint64_t mono_ns,
+		    struct tsmon_time *out, size_t size)
+{
+	struct tsmon_time local = { 0 };
 	struct clock_line l;
 	int err;
 
-	if (!t || !out)
+	if (!t || !out || size < TIME_MIN_SIZE)
 		return -EINVAL;
 	if (!t->clock_line)
 		return -EOPNOTSUPP;
 	err = read_line(t, &l, NULL, false);
 	if (err)
 		return err;
-	evaluate(t, &l, mono_ns, out);
+	/* @mono_ns is the caller's; the line holds the module's. */
+	evaluate(t, &l, mono_ns - t->timens_offset, &local);
+	local.mono_ns = mono_ns;
+	tsmon_fill(out, size, &local, sizeof(local));
 	return 0;
 }
 
 TSMON_EXPORT
-int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
-			struct tsmon_time *out)
+int tsmon_one_way_valid_sz(const struct tsmon *t, uint64_t max_bound_ns,
+			   struct tsmon_time *out, size_t size)
 {
-	struct tsmon_time local;
+	struct tsmon_time local = { 0 };
 	int err;
 
-	if (!t)
+	if (!t || (out && size < TIME_MIN_SIZE))
 		return -EINVAL;
-	if (!out)
-		out = &local;
-	err = clock_read(t, out);
+	err = clock_read(t, &local);
 	if (err)
 		return err;
+	if (out)
+		tsmon_fill(out, size, &local, sizeof(local));
 	/*
 	 * SYNCHRONIZED always comes with a bound today; the check on the
 	 * flag keeps a limit of UINT64_MAX from ever accepting "unknown".
 	 */
-	return out->status == TSMON_CLOCK_SYNCHRONIZED &&
-	       !(out->flags & TSMON_TIME_UNBOUNDED) &&
-	       out->bound_ns <= max_bound_ns;
+	return local.status == TSMON_CLOCK_SYNCHRONIZED &&
+	       !(local.flags & TSMON_TIME_UNBOUNDED) &&
+	       local.bound_ns <= max_bound_ns;
 }
 
 TSMON_EXPORT
-int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
-		      struct tsmon_time *out)
+int tsmon_forward_now_sz(const struct tsmon *t, struct tsmon_forward *f,
+			 struct tsmon_time *out, size_t size)
 {
+	struct tsmon_time local = { 0 };
 	uint64_t last;
 	int err;
 
-	if (!t || !f || !out)
+	if (!t || !f || !out || size < TIME_MIN_SIZE)
 		return -EINVAL;
-	err = clock_read(t, out);
+	err = clock_read(t, &local);
 	if (err)
 		return err;
 
@@ -418,19 +440,21 @@ int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
 	 * it) loaded or stored.
 	 */
 	last = __atomic_load_n(&f->last_ns, __ATOMIC_RELAXED);
-	while (out->real_ns > last) {
+	while (local.real_ns > last) {
 		if (__atomic_compare_exchange_n(&f->last_ns, &last,
-						out->real_ns, true,
+						local.real_ns, true,
 						__ATOMIC_RELAXED,
 						__ATOMIC_RELAXED))
-			return 0;
+			goto out;
 	}
-	if (out->real_ns < last) {
+	if (local.real_ns < last) {
 		/* Earliest and latest still describe the clock as read. */
-		out->held_ns = last - out->real_ns;
-		out->real_ns = last;
-		out->flags |= TSMON_TIME_HELD;
+		local.held_ns = last - local.real_ns;
+		local.real_ns = last;
+		local.flags |= TSMON_TIME_HELD;
 	}
+out:
+	tsmon_fill(out, size, &local, sizeof(local));
 	return 0;
 }
 
@@ -458,5 +482,14 @@ int tsmon_set_stale_factor(struct tsmon *t, uint32_t factor)
 	if (!t || !factor)
 		return -EINVAL;
 	__atomic_store_n(&t->stale_factor, factor, __ATOMIC_RELAXED);
+	return 0;
+}
+
+TSMON_EXPORT
+int tsmon_set_spin_limit(struct tsmon *t, uint64_t ns)
+{
+	if (!t)
+		return -EINVAL;
+	__atomic_store_n(&t->spin_limit_ns, ns, __ATOMIC_RELAXED);
 	return 0;
 }

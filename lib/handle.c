@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -95,17 +97,41 @@ static int parse_header(const struct tsmon_header *h, struct tsmon_layout *l)
 	return 0;
 }
 
-static struct tsmon *handle_new(const unsigned char *base,
-				const struct tsmon_layout *l, const char *path)
+/*
+ * The calling process's time namespace offset of CLOCK_MONOTONIC, in ns
+ * (two's complement), from /proc/self/timens_offsets. The region's times
+ * are the module's, i.e. the initial namespace's. A kernel without time
+ * namespaces has no such file (and no offset); without /proc the offset
+ * is not known: 0 is assumed and -ENOENT returned.
+ */
+static int timens_offset(uint64_t *off)
 {
-	size_t plen = path ? strlen(path) + 1 : 1;
+	char line[128];
+	long long sec, nsec;
+	FILE *f;
+
+	*off = 0;
+	f = fopen("/proc/self/timens_offsets", "re");
+	if (!f)
+		return access("/proc/self", F_OK) ? -ENOENT : 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "monotonic %lld %lld", &sec, &nsec) == 2) {
+			*off = (uint64_t)sec * NSEC_PER_SEC + (uint64_t)nsec;
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static struct tsmon *handle_new(const unsigned char *base,
+				const struct tsmon_layout *l)
+{
 	struct tsmon *t;
 
-	t = calloc(1, sizeof(*t) + plen);
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	if (path)
-		memcpy(t->path, path, plen);
 
 	t->base = base;
 	t->fd = -1;
@@ -115,6 +141,10 @@ static struct tsmon *handle_new(const unsigned char *base,
 	t->health_copy = l->health_size < sizeof(struct tsmon_health) ?
 			 l->health_size : sizeof(struct tsmon_health);
 	t->clock_line = l->health_size >= TSMON_CLOCK_LINE;
+	/* A module without body_seq covers the whole block with seq. */
+	if (l->health_size >= offsetof(struct tsmon_health, body_seq) +
+			      sizeof(__u64))
+		t->body_seq = &t->health->body_seq;
 	t->record_size = l->record_size;
 	t->ring_entries = l->ring_entries;
 	t->ring_mask = l->ring_mask;
@@ -129,8 +159,13 @@ static struct tsmon *handle_new(const unsigned char *base,
 	t->info.load_real_ns = l->load_real_ns;
 	t->info.load_mono_ns = l->load_mono_ns;
 
+	if (timens_offset(&t->timens_offset))
+		t->info.flags |= TSMON_INFO_TIMENS_UNKNOWN;
+	t->info.timens_mono_offset_ns = t->timens_offset;
+
 	t->drift_ppb = TSMON_DRIFT_DEFAULT_PPB;
 	t->cooldown_ns = TSMON_COOLDOWN_DEFAULT_NS;
+	t->spin_limit_ns = TSMON_SPIN_LIMIT_DEFAULT_NS;
 	t->stale_factor = TSMON_STALE_FACTOR_DEFAULT;
 	return t;
 }
@@ -153,7 +188,7 @@ int tsmon_attach(const void *base, size_t len, struct tsmon **out)
 	if (l.region_size > len)
 		return -EINVAL;
 
-	t = handle_new(base, &l, NULL);
+	t = handle_new(base, &l);
 	if (!t)
 		return -ENOMEM;
 	*out = t;
@@ -221,7 +256,7 @@ int tsmon_open(const char *path, struct tsmon **out)
 	if (err)
 		goto err_unmap;
 
-	t = handle_new(base, &full, path);
+	t = handle_new(base, &full);
 	if (!t) {
 		err = -ENOMEM;
 		goto err_unmap;
@@ -252,12 +287,19 @@ void tsmon_close(struct tsmon *t)
 }
 
 TSMON_EXPORT
-int tsmon_get_info(const struct tsmon *t, struct tsmon_info *info)
+int tsmon_get_info_sz(const struct tsmon *t, struct tsmon_info *info,
+		      size_t size)
 {
-	if (!t || !info)
+	if (!t || !info || !size)
 		return -EINVAL;
-	*info = t->info;
+	tsmon_fill(info, size, &t->info, sizeof(t->info));
 	return 0;
+}
+
+TSMON_EXPORT
+uint32_t tsmon_version(void)
+{
+	return TSMON_VERSION_CODE;
 }
 
 TSMON_EXPORT

@@ -308,6 +308,7 @@ static int sub_record(const struct nlmsghdr *nlh, struct tsmon_record *rec)
 	    mnl_attr_parse(nlh, sizeof(*g), sub_attr_cb, &a) < 0)
 		return -EPROTO;
 	memset(rec, 0, sizeof(*rec));
+	/* A module's larger record: the library keeps the part it knows. */
 	if (a.tb[TSMON_A_RECORD]) {
 		size_t len = mnl_attr_get_payload_len(a.tb[TSMON_A_RECORD]);
 
@@ -330,7 +331,29 @@ static int sub_record(const struct nlmsghdr *nlh, struct tsmon_record *rec)
 	return 0;
 }
 
-static int sub_replay(struct tsmon_sub *s, uint64_t from)
+static int sub_status(struct tsmon_sub *s, struct tsmon__status *out);
+
+/*
+ * Sequence numbers restart with a module reload, and the family can come
+ * back with the same id: before replaying, make sure the module is still
+ * the instance the subscription started with.
+ */
+static int sub_same_instance(struct tsmon_sub *s)
+{
+	struct tsmon__status cur;
+	int err;
+
+	err = sub_status(s, &cur);
+	if (err)
+		return err;
+	if (!s->instance_id)
+		s->instance_id = cur.st.instance_id;
+	else if (cur.st.instance_id != s->instance_id)
+		return -ESTALE;
+	return 0;
+}
+
+static int sub_replay_from(struct tsmon_sub *s, uint64_t from)
 {
 	struct nlmsghdr *nlh;
 
@@ -341,6 +364,34 @@ static int sub_replay(struct tsmon_sub *s, uint64_t from)
 	if (mnl_socket_sendto(s->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	s->replaying = true;
+	return 0;
+}
+
+static int sub_replay(struct tsmon_sub *s, uint64_t from)
+{
+	int err = sub_same_instance(s);
+
+	return err ? err : sub_replay_from(s, from);
+}
+
+/*
+ * A replay ends at the head the module saw when it started. Records
+ * published after that reach the live socket, unless it was still full
+ * and dropped them, which it reports once per overflow, not per message:
+ * after a replay, ask for the head and replay again while behind.
+ */
+static int sub_catch_up(struct tsmon_sub *s)
+{
+	struct tsmon__status cur;
+	int err;
+
+	err = sub_status(s, &cur);
+	if (err)
+		return err;
+	if (s->instance_id && cur.st.instance_id != s->instance_id)
+		return -ESTALE;
+	if (s->next ? cur.st.head >= s->next : cur.st.head > 0)
+		return sub_replay_from(s, s->next);
 	return 0;
 }
 
@@ -381,8 +432,10 @@ int tsmon__sub_rx_replay(struct tsmon_sub *s, const void *buf, size_t len)
 	ret = mnl_cb_run(buf, len, s->req_seq, s->req_portid, sub_queue_cb, s);
 	if (ret < 0)
 		return sub_gone(sub_errno());
-	if (ret == MNL_CB_STOP)
+	if (ret == MNL_CB_STOP) {
 		s->replaying = false;
+		s->replayed = true;
+	}
 	return 0;
 }
 
@@ -450,17 +503,18 @@ TSMON_EXPORT
 int tsmon_sub_start(struct tsmon_sub *s, enum tsmon_whence whence,
 		    uint64_t seq)
 {
-	struct tsmon_nl_status st;
+	struct tsmon__status cur;
 	int err;
 
 	if (!s || s->started)
 		return -EINVAL;
 	switch (whence) {
 	case TSMON_FROM_NOW:
-		err = tsmon_sub_status(s, &st);
+		err = sub_status(s, &cur);
 		if (err)
 			return err;
-		s->next = st.head + 1;
+		s->instance_id = cur.st.instance_id;
+		s->next = cur.st.head + 1;
 		break;
 	case TSMON_FROM_OLDEST:
 		s->next = 0;
@@ -566,26 +620,37 @@ static int64_t sub_now_ms(void)
 }
 
 TSMON_EXPORT
-int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
-		   int timeout_ms)
+int tsmon_sub_next_sz(struct tsmon_sub *s, struct tsmon_record *rec,
+		      size_t size, int timeout_ms)
 {
 	int64_t end = timeout_ms > 0 ? sub_now_ms() + timeout_ms : 0;
+	struct tsmon_record r;
 	int err;
 
-	if (!s || !rec || !s->started)
+	if (!s || !rec || !s->started || size < TSMON_RECORD_SIZE_V1)
 		return -EINVAL;
 
 	for (;;) {
 		struct pollfd pfd;
 		int wait;
 
-		if (!tsmon__sub_pop(s, rec))
+		if (!tsmon__sub_pop(s, &r)) {
+			tsmon_fill(rec, size, &r, sizeof(r));
 			return 0;
+		}
 		if (s->replaying) {
 			err = sub_replay_batch(s);
 			if (err)
 				return err;
 			continue;
+		}
+		if (s->replayed) {
+			s->replayed = false;
+			err = sub_catch_up(s);
+			if (err)
+				return err;
+			if (s->replaying)
+				continue;
 		}
 
 		pfd.fd = mnl_socket_get_fd(s->live);
@@ -609,17 +674,18 @@ int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
 
 static int sub_status_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct tsmon_nl_status *st = data;
+	struct tsmon__status *out = data;
+	struct tsmon_nl_status *st = &out->st;
 	struct sub_attrs a = { { 0 } };
 	const struct nlattr *h;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), sub_attr_cb, &a) < 0)
 		return MNL_CB_ERROR;
-	memset(st, 0, sizeof(*st));
-	st->info.abi_version = sub_u32(a.tb[TSMON_A_ABI_VERSION]);
-	st->info.instance_id = sub_u64(a.tb[TSMON_A_INSTANCE_ID]);
-	st->info.ring_entries = sub_u32(a.tb[TSMON_A_RING_ENTRIES]);
-	st->info.record_size = sub_u32(a.tb[TSMON_A_RECORD_SIZE]);
+	memset(out, 0, sizeof(*out));
+	st->abi_version = sub_u32(a.tb[TSMON_A_ABI_VERSION]);
+	st->instance_id = sub_u64(a.tb[TSMON_A_INSTANCE_ID]);
+	st->ring_entries = sub_u32(a.tb[TSMON_A_RING_ENTRIES]);
+	st->record_size = sub_u32(a.tb[TSMON_A_RECORD_SIZE]);
 	st->head = sub_u64(a.tb[TSMON_A_HEAD]);
 	st->hooks = sub_u32(a.tb[TSMON_A_HOOKS]);
 	st->phc_freq_threshold_ppb =
@@ -631,42 +697,61 @@ static int sub_status_cb(const struct nlmsghdr *nlh, void *data)
 		size_t len = mnl_attr_get_payload_len(h);
 
 		/* An older module's block is shorter: the rest reads 0. */
-		if (len > sizeof(st->health))
-			len = sizeof(st->health);
-		memcpy(&st->health, mnl_attr_get_payload(h), len);
-		st->info.health_size = mnl_attr_get_payload_len(h);
+		if (len > sizeof(out->health))
+			len = sizeof(out->health);
+		memcpy(&out->health, mnl_attr_get_payload(h), len);
+		st->health_size = mnl_attr_get_payload_len(h);
 	}
 	return MNL_CB_OK;
 }
 
-/* A reply to TSMON_CMD_GET_STATUS, @len bytes at @buf, into @st. */
+/* A reply to TSMON_CMD_GET_STATUS, @len bytes at @buf, into @out. */
 TSMON_INTERNAL
 int tsmon__sub_rx_status(const struct tsmon_sub *s, const void *buf,
-			 size_t len, struct tsmon_nl_status *st)
+			 size_t len, struct tsmon__status *out)
 {
-	return sub_rx_reply(s, buf, len, s->req_seq, sub_status_cb, st);
+	return sub_rx_reply(s, buf, len, s->req_seq, sub_status_cb, out);
 }
 
-TSMON_EXPORT
-int tsmon_sub_status(struct tsmon_sub *s, struct tsmon_nl_status *st)
+static int sub_status(struct tsmon_sub *s, struct tsmon__status *out)
 {
 	struct nlmsghdr *nlh;
 
-	if (!s || !st)
-		return -EINVAL;
 	/* The request socket is busy with a replay's replies. */
 	if (s->replaying)
 		return -EBUSY;
 	nlh = sub_put(s, s->family, NLM_F_ACK, TSMON_CMD_GET_STATUS,
 		      TSMON_GENL_VERSION);
-	return sub_gone(sub_request(s, nlh, sub_status_cb, st));
+	return sub_gone(sub_request(s, nlh, sub_status_cb, out));
+}
+
+TSMON_EXPORT
+int tsmon_sub_status_sz(struct tsmon_sub *s, struct tsmon_nl_status *st,
+			size_t st_size, struct tsmon_health *health,
+			size_t health_size)
+{
+	struct tsmon__status cur;
+	int err;
+
+	if (!s || !st || !st_size || (health && health_size < sizeof(__u64)))
+		return -EINVAL;
+	err = sub_status(s, &cur);
+	if (err)
+		return err;
+	/* A started subscription belongs to one module instance. */
+	if (s->instance_id && cur.st.instance_id != s->instance_id)
+		return -ESTALE;
+	tsmon_fill(st, st_size, &cur.st, sizeof(cur.st));
+	if (health)
+		tsmon_fill(health, health_size, &cur.health, sizeof(cur.health));
+	return 0;
 }
 
 TSMON_EXPORT
 int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
 			 int64_t phc_freq_interval_ms)
 {
-	struct tsmon_nl_status st;
+	struct tsmon__status cur;
 	struct nlmsghdr *nlh;
 
 	if (!s || phc_freq_threshold_ppb > UINT32_MAX ||
@@ -682,5 +767,5 @@ int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
 	if (phc_freq_interval_ms >= 0)
 		mnl_attr_put_u32(nlh, TSMON_A_CFG_PHC_FREQ_INTERVAL_MS,
 				 (uint32_t)phc_freq_interval_ms);
-	return sub_gone(sub_request(s, nlh, sub_status_cb, &st));
+	return sub_gone(sub_request(s, nlh, sub_status_cb, &cur));
 }

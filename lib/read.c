@@ -28,46 +28,50 @@ static void copy_body(void *dst, const void *src, size_t bytes)
 }
 
 TSMON_EXPORT
-int tsmon_health(const struct tsmon *t, struct tsmon_health *out)
+int tsmon_health_sz(const struct tsmon *t, struct tsmon_health *out,
+		    size_t size)
 {
-	const __u64 *seq;
-	uint64_t begin;
+	const __u64 *seq, *body_seq;
+	struct tsmon_spin spin = { 0 };
+	uint64_t begin, body_begin = 0;
 	size_t n;
-	int i;
 
-	if (!t || !out)
+	if (!t || !out || size < sizeof(out->seq))
 		return -EINVAL;
 	seq = &t->health->seq;
-	n = t->health_copy;
+	body_seq = t->body_seq;
+	/* min(caller, library, region): the library's own copy is the bound. */
+	n = size < t->health_copy ? size : t->health_copy;
 
-	for (i = 0; i < TSMON_HEALTH_RETRIES; i++) {
+	do {
 		/*
-		 * Pairs with the smp_wmb() the writer issues between the body
-		 * and the store that makes seq even again: an even value seen
-		 * here means the body stored before it is visible.
+		 * Pairs with the smp_wmb() the writer issues before it makes
+		 * the counts even: even values seen here mean the fields
+		 * stored before them are visible.
 		 */
 		begin = tsmon_load_acquire(seq);
-		if (begin & 1) {
-			tsmon_cpu_relax();
+		if (body_seq)
+			body_begin = tsmon_load_acquire(body_seq);
+		if ((begin | body_begin) & 1)
 			continue;
-		}
 		copy_body((unsigned char *)out + sizeof(out->seq),
 			  (const unsigned char *)t->health + sizeof(out->seq),
 			  n - sizeof(out->seq));
 		/*
-		 * Pairs with the smp_wmb() between the writer's odd seq store
-		 * and the body: if the copy saw any word of a newer update,
-		 * the reload below sees that update's odd (or a later) seq.
+		 * Pairs with the smp_wmb() between the writer's odd counts and
+		 * the fields: if the copy saw any word of a newer update, the
+		 * reloads below see that update's odd (or a later) count.
 		 */
 		tsmon_read_barrier();
-		if (tsmon_load_relaxed(seq) == begin) {
+		if (tsmon_load_relaxed(seq) == begin &&
+		    (!body_seq || tsmon_load_relaxed(body_seq) == body_begin)) {
 			out->seq = begin;
-			/* An older module fills less: its missing fields read 0. */
-			memset((unsigned char *)out + n, 0, sizeof(*out) - n);
+			/* An older module or library fills less: the rest reads 0. */
+			if (size > n)
+				memset((unsigned char *)out + n, 0, size - n);
 			return 0;
 		}
-		tsmon_cpu_relax();
-	}
+	} while (tsmon_spin_again(t, &spin));
 	return -EAGAIN;
 }
 
@@ -95,18 +99,22 @@ int tsmon_cursor_init(const struct tsmon *t, struct tsmon_cursor *c,
 
 	switch (whence) {
 	case TSMON_FROM_OLDEST:
-		c->next = oldest_seq(t, tsmon_load_head(t));
-		return 0;
+		seq = oldest_seq(t, tsmon_load_head(t));
+		break;
 	case TSMON_FROM_NOW:
-		c->next = tsmon_load_head(t) + 1;
-		return 0;
+		seq = tsmon_load_head(t) + 1;
+		break;
 	case TSMON_FROM_SEQ:
 		if (!seq)
 			return -EINVAL;
-		c->next = seq;
-		return 0;
+		break;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	c->next = seq;
+	c->instance_id = t->info.instance_id;
+	return 0;
 }
 
 /*
@@ -114,9 +122,9 @@ int tsmon_cursor_init(const struct tsmon *t, struct tsmon_cursor *c,
  * writer overwrote before this reader got to them, and moves past them.
  */
 static int report_lost(struct tsmon_cursor *c, struct tsmon_record *rec,
-		       uint64_t resume)
+		       size_t size, uint64_t resume)
 {
-	memset(rec, 0, sizeof(*rec));
+	memset(rec, 0, size);
 	rec->seq = c->next;
 	rec->type = TSMON_EVENT_LOST;
 	rec->lost.count = resume - c->next;
@@ -125,14 +133,22 @@ static int report_lost(struct tsmon_cursor *c, struct tsmon_record *rec,
 }
 
 TSMON_EXPORT
-int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
-	       struct tsmon_record *rec)
+int tsmon_next_sz(const struct tsmon *t, struct tsmon_cursor *c,
+		  struct tsmon_record *rec, size_t size)
 {
 	uint64_t want, head, oldest;
 	const __u64 *slot;
+	size_t n;
 
-	if (!t || !c || !rec || !c->next)
+	if (!t || !c || !rec || !c->next || size < TSMON_RECORD_SIZE_V1)
 		return -EINVAL;
+	/* Sequence numbers of another module instance mean nothing here. */
+	if (c->instance_id != t->info.instance_id)
+		return -ESTALE;
+	/* min(caller, library, region): record_size >= 64 was checked. */
+	n = size < sizeof(*rec) ? size : sizeof(*rec);
+	if (n > t->record_size)
+		n = t->record_size;
 	want = c->next;
 
 	head = tsmon_load_head(t);
@@ -140,7 +156,7 @@ int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
 		return -EAGAIN;
 	oldest = oldest_seq(t, head);
 	if (want < oldest)
-		return report_lost(c, rec, oldest);
+		return report_lost(c, rec, size, oldest);
 
 	slot = (const __u64 *)(t->ring + (want & t->ring_mask) *
 				  (uint64_t)t->record_size);
@@ -149,9 +165,8 @@ int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
 	 * our sequence number here makes the body stored before it visible.
 	 */
 	if (tsmon_load_acquire(&slot[0]) == want) {
-		/* record_size >= sizeof(*rec) was checked when mapping. */
 		copy_body((unsigned char *)rec + sizeof(rec->seq), slot + 1,
-			  sizeof(*rec) - sizeof(rec->seq));
+			  n - sizeof(rec->seq));
 		/*
 		 * Pairs with the writer's smp_wmb() between storing 0 into
 		 * rec->seq and the new body: if the copy read any word of a
@@ -161,6 +176,8 @@ int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
 		tsmon_read_barrier();
 		if (tsmon_load_relaxed(&slot[0]) == want) {
 			rec->seq = want;
+			if (size > n)
+				memset((unsigned char *)rec + n, 0, size - n);
 			c->next = want + 1;
 			return 0;
 		}
@@ -173,5 +190,5 @@ int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
 	 * the head lags the slot by one record while the writer fills it.
 	 */
 	oldest = oldest_seq(t, tsmon_load_head(t));
-	return report_lost(c, rec, oldest > want ? oldest : want + 1);
+	return report_lost(c, rec, size, oldest > want ? oldest : want + 1);
 }

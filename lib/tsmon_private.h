@@ -8,24 +8,28 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 #include <tsmon/tsmon.h>
 
 #define TSMON_EXPORT	__attribute__((visibility("default")))
 
-/*
- * Attempts a read of the health block (tsmon_health(), the clock reads)
- * makes before giving up with -EAGAIN. A live writer holds the block odd
- * for well under a microsecond, so this only runs out when the writer
- * stopped in the middle of an update.
- */
-#define TSMON_HEALTH_RETRIES	1000
+#if __SIZEOF_POINTER__ < 8 || __GCC_ATOMIC_LLONG_LOCK_FREE != 2
+#error "libtsmon needs lock-free 64-bit atomic loads (a 64-bit architecture): the region's sequence counts and fields are 64-bit words shared with the kernel"
+#endif
+
+#define NSEC_PER_SEC		1000000000ULL
 
 /*
- * Bytes at the start of the health block that a bounded clock read needs:
- * seq up to ntp_state, one cache line.
+ * Retries a read makes before it looks at the clock: a live writer holds a
+ * count odd for well under a microsecond, so these are enough unless the
+ * writer was stopped in the middle of an update (its CPU preempted).
  */
-#define TSMON_CLOCK_LINE	64
+#define TSMON_SPIN_FAST		64
+
+/* Bytes at the start of the health block that a bounded clock read needs. */
+#define TSMON_CLOCK_LINE	TSMON_HEALTH_CLOCK_LINE
 
 /*
  * The handle. Everything here except the clock model settings is written
@@ -46,18 +50,21 @@ struct tsmon {
 	const unsigned char *ring;
 	uint32_t health_copy;		/* min(health_size, sizeof(health)) */
 	bool clock_line;		/* the health block holds line 0 */
+	const __u64 *body_seq;		/* NULL: health.seq covers the block */
 	uint32_t record_size;
 	uint64_t ring_entries;
 	uint64_t ring_mask;
 
 	struct tsmon_info info;
 
+	/* The caller's CLOCK_MONOTONIC minus the module's (time namespace). */
+	uint64_t timens_offset;
+
 	/* The clock model (tsmon_set_*()): atomic, see above. */
 	uint64_t drift_ppb;
 	uint64_t cooldown_ns;
+	uint64_t spin_limit_ns;
 	uint32_t stale_factor;
-
-	char path[];			/* reopened by tsmon_wait() */
 };
 
 /*
@@ -117,6 +124,53 @@ static inline void tsmon_cpu_relax(void)
 #endif
 }
 
+/* CLOCK_MONOTONIC of the caller's time namespace, through the vDSO. */
+static inline uint64_t tsmon_mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A reader waiting for a writer to finish an update: spins TSMON_SPIN_FAST
+ * times, then until the handle's spin limit has passed on the clock.
+ */
+struct tsmon_spin {
+	uint32_t n;
+	uint64_t deadline;
+};
+
+/* False once the reader should give up with -EAGAIN. */
+static inline bool tsmon_spin_again(const struct tsmon *t, struct tsmon_spin *s)
+{
+	uint64_t now;
+
+	tsmon_cpu_relax();
+	if (++s->n < TSMON_SPIN_FAST)
+		return true;
+	now = tsmon_mono_now();
+	if (!s->deadline)
+		s->deadline = now +
+			__atomic_load_n(&t->spin_limit_ns, __ATOMIC_RELAXED);
+	return now < s->deadline;
+}
+
+/*
+ * Copies min(@want, @have) bytes from @src to @dst and zeroes the rest of
+ * @want: the size-carrying structures' rule.
+ */
+static inline void tsmon_fill(void *dst, size_t want, const void *src,
+			      size_t have)
+{
+	size_t n = want < have ? want : have;
+
+	memcpy(dst, src, n);
+	if (want > n)
+		memset((unsigned char *)dst + n, 0, want - n);
+}
+
 static inline uint64_t tsmon_load_head(const struct tsmon *t)
 {
 	/*
@@ -150,6 +204,8 @@ struct tsmon_sub {
 
 	bool started;
 	bool replaying;		/* a dump is in flight on req */
+	bool replayed;		/* one ended: check the head before going live */
+	uint64_t instance_id;	/* the module's, once known; 0 before */
 	uint64_t next;		/* next sequence to deliver; 0: first one seen */
 
 	struct tsmon_record pend[SUB_PEND_MAX];
@@ -175,9 +231,15 @@ TSMON_INTERNAL
 int tsmon__sub_rx_replay(struct tsmon_sub *s, const void *buf, size_t len);
 TSMON_INTERNAL
 int tsmon__sub_pop(struct tsmon_sub *s, struct tsmon_record *rec);
+/* A status reply as the library knows it. */
+struct tsmon__status {
+	struct tsmon_nl_status st;
+	struct tsmon_health health;
+};
+
 TSMON_INTERNAL
 int tsmon__sub_rx_status(const struct tsmon_sub *s, const void *buf,
-			 size_t len, struct tsmon_nl_status *st);
+			 size_t len, struct tsmon__status *out);
 TSMON_INTERNAL
 int tsmon__sub_rx_family(const struct tsmon_sub *s, const void *buf,
 			 size_t len, struct sub_family *fam);

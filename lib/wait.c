@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libtsmon blocking wait: the one read-side call that sleeps in the kernel.
+ * libtsmon blocking wait: the one read-side call that sleeps in the kernel,
+ * and the waiter files that let a caller sleep in its own event loop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,11 +20,24 @@ static int64_t mono_ns(void)
 }
 
 /*
- * Each call opens the device again: poll() reports POLLIN per open file
- * (head differs from what that file last returned from read()), so a
- * private file description lets any number of threads wait on one handle
- * without consuming each other's wakeups, and keeps the handle immutable.
+ * A waiter file (TSMON_IOC_WAITER, see <tsmon/abi.h>): asked of the
+ * handle's own descriptor, so no path is looked up again, which a chroot,
+ * Landlock or seccomp may since have made impossible. Its readiness is a
+ * function of its own threshold and the head alone, so any number of
+ * threads can each have one without taking each other's wakeups.
  */
+static int waiter_new(const struct tsmon *t, uint64_t after, uint32_t flags)
+{
+	struct tsmon_waiter_args args = { .after = after, .flags = flags };
+	int fd;
+
+	/* Only the device implements waiters. */
+	if (!t->chardev)
+		return -ENOTTY;
+	fd = ioctl(t->fd, TSMON_IOC_WAITER, &args);
+	return fd < 0 ? -errno : fd;
+}
+
 TSMON_EXPORT
 int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	       int timeout_ms)
@@ -31,13 +45,14 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	struct pollfd pfd;
 	int64_t deadline = 0;
 	int err, left, fd;
-	uint64_t head;
 
 	if (!t || !c || !c->next)
 		return -EINVAL;
-	/* Only the device implements read() and poll() on the head. */
 	if (!t->chardev)
 		return -ENOTTY;
+	/* Another instance's sequence numbers may never be reached here. */
+	if (c->instance_id != t->info.instance_id)
+		return -ESTALE;
 
 	if (c->next <= tsmon_load_head(t))
 		return 0;
@@ -46,29 +61,24 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	if (timeout_ms > 0)
 		deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
 
-	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/*
+	 * Ready once record c->next is published: the threshold is absolute,
+	 * so one published between the check above and the ioctl counts.
+	 */
+	fd = waiter_new(t, c->next - 1, TSMON_WAITER_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 
 	for (;;) {
-		/*
-		 * The new file's baseline is the head at open(): a record
-		 * published after that wakes poll(), one published before is
-		 * caught by this check.
-		 */
-		if (c->next <= tsmon_load_head(t)) {
-			err = 0;
-			break;
-		}
-
 		left = -1;
 		if (timeout_ms > 0) {
 			int64_t rem = deadline - mono_ns();
 
 			if (rem <= 0) {
-				err = -ETIMEDOUT;
+				err = c->next <= tsmon_load_head(t) ?
+				      0 : -ETIMEDOUT;
 				break;
 			}
 			/* Round up: never give up before the caller's timeout. */
@@ -81,25 +91,34 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 			err = -errno;
 			break;
 		}
-		if (err == 0) {
-			err = c->next <= tsmon_load_head(t) ? 0 : -ETIMEDOUT;
-			break;
-		}
-		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			err = -EIO;
-			break;
-		}
-		/*
-		 * The head moved but perhaps not up to c->next (a cursor set
-		 * ahead with TSMON_FROM_SEQ): read() makes the current head
-		 * this file's baseline, so the next poll() sleeps again.
-		 */
-		if (read(fd, &head, sizeof(head)) < 0 && errno != EAGAIN) {
-			err = -errno;
-			break;
-		}
+		if (err == 0)
+			continue;
+		err = pfd.revents & POLLIN ? 0 : -EIO;
+		break;
 	}
 
 	close(fd);
 	return err;
+}
+
+TSMON_EXPORT
+int tsmon_waiter_open(const struct tsmon *t, uint64_t after_seq)
+{
+	if (!t)
+		return -EINVAL;
+	/* Non-blocking: it is meant for an event loop, where read() must not sleep. */
+	return waiter_new(t, after_seq, TSMON_WAITER_NONBLOCK);
+}
+
+TSMON_EXPORT
+int tsmon_waiter_arm(int fd, uint64_t after_seq)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return -EBADF;
+	n = write(fd, &after_seq, sizeof(after_seq));
+	if (n < 0)
+		return -errno;
+	return n == sizeof(after_seq) ? 0 : -EIO;
 }

@@ -12,6 +12,15 @@
  *
  * Every function returns 0 (or a non-negative value where documented) on
  * success and a negative errno on failure.
+ *
+ * Growing by appending: every structure the caller allocates for the
+ * library to fill crosses the boundary with its size. The exported
+ * functions take it explicitly (tsmon_*_sz()); the inline functions of the
+ * same name without _sz pass sizeof() as compiled into the caller. The
+ * library fills min(caller's size, its own, what the module provides) and
+ * zeroes the rest of the caller's structure, so a program built against an
+ * older header runs on a newer library and the reverse. Cursors and
+ * forward-clock states have a fixed size, with reserved words.
  */
 #ifndef TSMON_TSMON_H
 #define TSMON_TSMON_H
@@ -24,7 +33,20 @@
 extern "C" {
 #endif
 
+/* The version of this header; tsmon_version() gives the library's. */
+#define TSMON_VERSION_MAJOR	0
+#define TSMON_VERSION_MINOR	1
+#define TSMON_VERSION_PATCH	0
+#define TSMON_VERSION_CODE	(TSMON_VERSION_MAJOR << 16 | \
+				 TSMON_VERSION_MINOR << 8 | TSMON_VERSION_PATCH)
+
+uint32_t tsmon_version(void);
+
 struct tsmon;
+
+/* struct tsmon_info.flags */
+#define TSMON_INFO_TIMENS_UNKNOWN (1U << 0)	/* time namespace offsets unreadable
+						 * (no /proc): assumed 0 */
 
 /* Layout facts of an open region (copied from its header). */
 struct tsmon_info {
@@ -36,7 +58,15 @@ struct tsmon_info {
 	uint32_t region_size;
 	uint64_t instance_id;
 	uint64_t load_real_ns;
-	uint64_t load_mono_ns;
+	uint64_t load_mono_ns;		/* the module's CLOCK_MONOTONIC */
+	/*
+	 * The caller's time namespace: its CLOCK_MONOTONIC minus the one the
+	 * module (and every mono_ns in the region) uses. Signed.
+	 */
+	uint64_t timens_mono_offset_ns;
+	uint32_t flags;			/* TSMON_INFO_* */
+	uint32_t __reserved;
+	/* new fields are appended here */
 };
 
 /* Where a new cursor starts. */
@@ -46,27 +76,53 @@ enum tsmon_whence {
 	TSMON_FROM_SEQ		= 2,	/* a given sequence number */
 };
 
-/* A reader's position in the ring; owned and stored by the caller. */
+/*
+ * A reader's position in the ring; owned and stored by the caller, set up
+ * by tsmon_cursor_init(). Used with another module instance (the module was
+ * reloaded) it gives -ESTALE.
+ */
 struct tsmon_cursor {
 	uint64_t next;		/* sequence number of the next record wanted */
+	uint64_t instance_id;	/* the region's, at tsmon_cursor_init() */
+	uint64_t __reserved[2];	/* zero */
 };
 
 int tsmon_open(const char *path, struct tsmon **out);
 int tsmon_attach(const void *base, size_t len, struct tsmon **out);
 void tsmon_close(struct tsmon *t);
 
-int tsmon_get_info(const struct tsmon *t, struct tsmon_info *info);
+int tsmon_get_info_sz(const struct tsmon *t, struct tsmon_info *info,
+		      size_t size);
+static inline int tsmon_get_info(const struct tsmon *t, struct tsmon_info *info)
+{
+	return tsmon_get_info_sz(t, info, sizeof(*info));
+}
+
 int tsmon_fd(const struct tsmon *t);
 
-int tsmon_health(const struct tsmon *t, struct tsmon_health *out);
+int tsmon_health_sz(const struct tsmon *t, struct tsmon_health *out,
+		    size_t size);
+static inline int tsmon_health(const struct tsmon *t, struct tsmon_health *out)
+{
+	return tsmon_health_sz(t, out, sizeof(*out));
+}
+
 int tsmon_head(const struct tsmon *t, uint64_t *head);
 
 int tsmon_cursor_init(const struct tsmon *t, struct tsmon_cursor *c,
 		      enum tsmon_whence whence, uint64_t seq);
-int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
-	       struct tsmon_record *rec);
+int tsmon_next_sz(const struct tsmon *t, struct tsmon_cursor *c,
+		  struct tsmon_record *rec, size_t size);
+static inline int tsmon_next(const struct tsmon *t, struct tsmon_cursor *c,
+			     struct tsmon_record *rec)
+{
+	return tsmon_next_sz(t, c, rec, sizeof(*rec));
+}
 int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	       int timeout_ms);
+/* A descriptor, for poll(2) or epoll(7), readable while head > after_seq. */
+int tsmon_waiter_open(const struct tsmon *t, uint64_t after_seq);
+int tsmon_waiter_arm(int fd, uint64_t after_seq);
 
 /* Status of a bounded clock read (the states AWS ClockBound defines). */
 enum tsmon_clock_status {
@@ -103,11 +159,13 @@ struct tsmon_time {
 	uint64_t held_ns;	/* tsmon_forward_now(): how far real_ns is ahead */
 	uint32_t status;	/* enum tsmon_clock_status */
 	uint32_t flags;		/* TSMON_TIME_* */
+	/* new fields are appended here */
 };
 
 /* State of a forward-only clock; owned by the caller, zero-initialised. */
 struct tsmon_forward {
 	uint64_t last_ns;
+	uint64_t __reserved[3];	/* zero */
 };
 
 #define TSMON_DRIFT_DEFAULT_PPB		50000ULL	/* 50 ppm */
@@ -115,18 +173,47 @@ struct tsmon_forward {
 #define TSMON_COOLDOWN_DEFAULT_NS	5000000000ULL	/* 5 s */
 #define TSMON_STALE_FACTOR_DEFAULT	4U
 #define TSMON_STALE_UNKNOWN_NS		2048000000000ULL /* no interval known yet */
+#define TSMON_DRIFT_MAX_PPB		1000000000ULL	/* 100 %: the clock could stand still */
+/* How long a read waits for a writer stopped inside an update: -EAGAIN then. */
+#define TSMON_SPIN_LIMIT_DEFAULT_NS	200000ULL	/* 200 us */
 
 int tsmon_set_drift(struct tsmon *t, uint64_t ppb);
 int tsmon_set_cooldown(struct tsmon *t, uint64_t ns);
 int tsmon_set_stale_factor(struct tsmon *t, uint32_t factor);
+int tsmon_set_spin_limit(struct tsmon *t, uint64_t ns);
 
-int tsmon_now(const struct tsmon *t, struct tsmon_time *out);
-int tsmon_now_at(const struct tsmon *t, uint64_t mono_ns,
-		 struct tsmon_time *out);
-int tsmon_one_way_valid(const struct tsmon *t, uint64_t max_bound_ns,
-			struct tsmon_time *out);
-int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
-		      struct tsmon_time *out);
+int tsmon_now_sz(const struct tsmon *t, struct tsmon_time *out, size_t size);
+int tsmon_now_at_sz(const struct tsmon *t, uint64_t mono_ns,
+		    struct tsmon_time *out, size_t size);
+int tsmon_one_way_valid_sz(const struct tsmon *t, uint64_t max_bound_ns,
+			   struct tsmon_time *out, size_t size);
+int tsmon_forward_now_sz(const struct tsmon *t, struct tsmon_forward *f,
+			 struct tsmon_time *out, size_t size);
+
+static inline int tsmon_now(const struct tsmon *t, struct tsmon_time *out)
+{
+	return tsmon_now_sz(t, out, sizeof(*out));
+}
+
+static inline int tsmon_now_at(const struct tsmon *t, uint64_t mono_ns,
+			       struct tsmon_time *out)
+{
+	return tsmon_now_at_sz(t, mono_ns, out, sizeof(*out));
+}
+
+static inline int tsmon_one_way_valid(const struct tsmon *t,
+				      uint64_t max_bound_ns,
+				      struct tsmon_time *out)
+{
+	return tsmon_one_way_valid_sz(t, max_bound_ns, out, sizeof(*out));
+}
+
+static inline int tsmon_forward_now(const struct tsmon *t,
+				    struct tsmon_forward *f,
+				    struct tsmon_time *out)
+{
+	return tsmon_forward_now_sz(t, f, out, sizeof(*out));
+}
 
 /*
  * Netlink subscription: the module pushes every record; a subscription
@@ -137,23 +224,45 @@ int tsmon_forward_now(const struct tsmon *t, struct tsmon_forward *f,
  */
 struct tsmon_sub;
 
+/* What the module reports over netlink; its health block comes apart. */
 struct tsmon_nl_status {
-	struct tsmon_info info;
 	uint64_t head;
+	uint64_t instance_id;
+	uint32_t abi_version;
+	uint32_t ring_entries;
+	uint32_t record_size;
+	uint32_t health_size;	/* bytes of the health block the module sent */
 	uint32_t hooks;
 	uint32_t phc_freq_threshold_ppb;
 	uint32_t phc_freq_interval_ms;
-	uint32_t __pad;
-	struct tsmon_health health;
+	uint32_t __reserved;
+	/* new fields are appended here */
 };
 
 int tsmon_sub_open(struct tsmon_sub **out);
 int tsmon_sub_start(struct tsmon_sub *s, enum tsmon_whence whence,
 		    uint64_t seq);
-int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
-		   int timeout_ms);
+int tsmon_sub_next_sz(struct tsmon_sub *s, struct tsmon_record *rec,
+		      size_t size, int timeout_ms);
 int tsmon_sub_fd(const struct tsmon_sub *s);
-int tsmon_sub_status(struct tsmon_sub *s, struct tsmon_nl_status *st);
+int tsmon_sub_status_sz(struct tsmon_sub *s, struct tsmon_nl_status *st,
+			size_t st_size, struct tsmon_health *health,
+			size_t health_size);
+
+static inline int tsmon_sub_next(struct tsmon_sub *s, struct tsmon_record *rec,
+				 int timeout_ms)
+{
+	return tsmon_sub_next_sz(s, rec, sizeof(*rec), timeout_ms);
+}
+
+/* @health may be NULL. */
+static inline int tsmon_sub_status(struct tsmon_sub *s,
+				   struct tsmon_nl_status *st,
+				   struct tsmon_health *health)
+{
+	return tsmon_sub_status_sz(s, st, sizeof(*st), health,
+				   health ? sizeof(*health) : 0);
+}
 int tsmon_sub_set_config(struct tsmon_sub *s, int64_t phc_freq_threshold_ppb,
 			 int64_t phc_freq_interval_ms);
 void tsmon_sub_close(struct tsmon_sub *s);

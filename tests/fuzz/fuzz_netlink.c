@@ -120,7 +120,7 @@ static void rx_sub(struct tsmon_sub *s, const void *buf, size_t len)
 
 static void rx_status(struct tsmon_sub *s, const void *buf, size_t len)
 {
-	struct tsmon_nl_status st;
+	struct tsmon__status st;
 	int ret;
 
 	/* tsmon_sub_status() refuses while a replay uses the socket. */

@@ -94,7 +94,7 @@ static void step(int i)
 static uint64_t status_head(struct tsmon_sub *s)
 {
 	struct tsmon_nl_status st;
-	int err = tsmon_sub_status(s, &st);
+	int err = tsmon_sub_status(s, &st, NULL);
 
 	if (err)
 		die("tsmon_sub_status: %s\n", strerror(-err));

@@ -101,7 +101,7 @@ static bool sub_open(struct tsmon_sub **s)
 static bool sub_head(struct tsmon_sub *s, uint64_t *head)
 {
 	struct tsmon_nl_status st;
-	int err = tsmon_sub_status(s, &st);
+	int err = tsmon_sub_status(s, &st, NULL);
 
 	if (err) {
 		ksft_print_msg("tsmon_sub_status: %s\n", strerror(-err));
@@ -641,7 +641,7 @@ err:
 static bool case_api(void)
 {
 	struct tsmon_nl_status st = { 0 };
-	struct tsmon_health h = { 0 };
+	struct tsmon_health h = { 0 }, sth = { 0 };
 	struct tsmon_info info = { 0 };
 	struct tsmon_record r;
 	struct tsmon_sub *s;
@@ -654,7 +654,7 @@ static bool case_api(void)
 	int err, i;
 
 	if (tsmon_sub_open(NULL) != -EINVAL || tsmon_sub_fd(NULL) != -EINVAL ||
-	    tsmon_sub_status(NULL, &st) != -EINVAL ||
+	    tsmon_sub_status(NULL, &st, NULL) != -EINVAL ||
 	    tsmon_sub_set_config(NULL, 1, 1) != -EINVAL) {
 		ksft_print_msg("NULL subscription accepted\n");
 		ok = false;
@@ -677,10 +677,10 @@ static bool case_api(void)
 		return false;
 	}
 	for (i = 0; i < 5; i++) {
-		err = tsmon_sub_status(s, &st);
+		err = tsmon_sub_status(s, &st, &sth);
 		if (err || tsmon_head(t, &head) || !read_health(t, &h))
 			break;
-		if (head == st.head && !memcmp(&h, &st.health, sizeof(h)))
+		if (head == st.head && !memcmp(&h, &sth, sizeof(h)))
 			break;
 	}
 	tsmon_get_info(t, &info);
@@ -690,20 +690,20 @@ static bool case_api(void)
 		ksft_print_msg("status: %s, head %llu vs %llu, health %s\n",
 			       err_name(err), (unsigned long long)st.head,
 			       (unsigned long long)head,
-			       memcmp(&h, &st.health, sizeof(h)) ?
+			       memcmp(&h, &sth, sizeof(h)) ?
 			       "differs" : "equal");
 		ok = false;
 	}
-	if (st.info.abi_version != info.abi_version ||
-	    st.info.instance_id != info.instance_id ||
-	    st.info.ring_entries != info.ring_entries ||
-	    st.info.record_size != info.record_size ||
-	    st.info.health_size != info.health_size || st.hooks != h.hooks) {
+	if (st.abi_version != info.abi_version ||
+	    st.instance_id != info.instance_id ||
+	    st.ring_entries != info.ring_entries ||
+	    st.record_size != info.record_size ||
+	    st.health_size != info.health_size || st.hooks != h.hooks) {
 		ksft_print_msg("status abi %u id %llx entries %u record %u health %u hooks %x; device %u %llx %u %u %u %x\n",
-			       st.info.abi_version,
-			       (unsigned long long)st.info.instance_id,
-			       st.info.ring_entries, st.info.record_size,
-			       st.info.health_size, st.hooks, info.abi_version,
+			       st.abi_version,
+			       (unsigned long long)st.instance_id,
+			       st.ring_entries, st.record_size,
+			       st.health_size, st.hooks, info.abi_version,
 			       (unsigned long long)info.instance_id,
 			       info.ring_entries, info.record_size,
 			       info.health_size, h.hooks);
@@ -913,7 +913,7 @@ static bool case_replay(void)
 	    !listener_start(&ahead, TSMON_FROM_SEQ, h1 + 3, h1 + 3))
 		goto out;
 	/* The request socket is the replay's until it is read. */
-	err = tsmon_sub_status(from_seq.sub, &st);
+	err = tsmon_sub_status(from_seq.sub, &st, NULL);
 	if (err != -EBUSY) {
 		ksft_print_msg("status during a replay: %s, want EBUSY\n",
 			       err_name(err));
@@ -1037,7 +1037,7 @@ static void __attribute__((noreturn)) unpriv_child(int in, int out)
 		_exit(2);
 	hello.open_err = tsmon_sub_open(&l.sub);
 	if (!hello.open_err) {
-		hello.status_err = tsmon_sub_status(l.sub, &st);
+		hello.status_err = tsmon_sub_status(l.sub, &st, NULL);
 		hello.config_err = tsmon_sub_set_config(l.sub, 4242, 4242);
 	}
 	if (!write_full(out, &hello, sizeof(hello)) || hello.open_err)
@@ -1186,7 +1186,7 @@ out_child:
 	/* Root may: both values at once, then back. */
 	err = tsmon_sub_set_config(root.sub, thr + 777, ivl + 5);
 	if (err || !config_is(thr + 777, ivl + 5) ||
-	    tsmon_sub_status(root.sub, &st) ||
+	    tsmon_sub_status(root.sub, &st, NULL) ||
 	    st.phc_freq_threshold_ppb != thr + 777 ||
 	    st.phc_freq_interval_ms != ivl + 5) {
 		ksft_print_msg("root set_config: %s\n", err_name(err));
@@ -1718,8 +1718,8 @@ static bool case_small_ring(void)
 			       SMALL_RING, strerror(-err));
 		return false;
 	}
-	if (!sub_open(&ctl) || tsmon_sub_status(ctl, &st) ||
-	    st.info.ring_entries != SMALL_RING)
+	if (!sub_open(&ctl) || tsmon_sub_status(ctl, &st, NULL) ||
+	    st.ring_entries != SMALL_RING)
 		goto out;
 	ring_entries = SMALL_RING;
 	h0 = st.head;
@@ -1851,7 +1851,7 @@ static bool case_pump_overlap(void)
 		ksft_print_msg("raw listener: %s\n", strerror(errno));
 		goto out;
 	}
-	if (tsmon_sub_status(o.ctl, &st) || st.info.ring_entries != SMALL_RING) {
+	if (tsmon_sub_status(o.ctl, &st, NULL) || st.ring_entries != SMALL_RING) {
 		ksft_print_msg("needs the module with ring_entries=%d\n",
 			       SMALL_RING);
 		goto out;
@@ -2055,10 +2055,10 @@ static bool case_default(void)
 
 	err = tsmon_sub_open(&s);
 	if (!err) {
-		err = tsmon_sub_status(s, &st);
+		err = tsmon_sub_status(s, &st, NULL);
 		tsmon_sub_close(s);
 	}
-	if (!err && st.info.ring_entries == TSMON_DEFAULT_RING)
+	if (!err && st.ring_entries == TSMON_DEFAULT_RING)
 		return true;
 	ksft_print_msg("module %s: reloading it\n",
 		       err ? strerror(-err) : "not at its defaults");

@@ -7,6 +7,8 @@
  * ThreadSanitizer can follow it.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -135,14 +137,41 @@ void region_health_write_prefix(struct region *r, const struct tsmon_health *h,
 	const __u64 *src = (const __u64 *)h;
 	__u64 *dst = (__u64 *)r->health;
 	uint64_t seq = __atomic_load_n(&r->health->seq, __ATOMIC_RELAXED);
+	size_t bi = offsetof(struct tsmon_health, body_seq) / sizeof(__u64);
+	bool body = bytes / sizeof(__u64) > bi;
+	uint64_t bseq = body ? __atomic_load_n(&dst[bi], __ATOMIC_RELAXED) : 0;
 	size_t i;
 
+	/* The module's protocol: both counts odd around every field store. */
 	store_relaxed(&r->health->seq, seq + 1);
+	if (body)
+		store_relaxed(&dst[bi], bseq + 1);
 	wmb();
 	for (i = 1; i < bytes / sizeof(__u64); i++)
-		store_relaxed(&dst[i], src[i]);
+		if (i != bi)
+			store_relaxed(&dst[i], src[i]);
 	wmb();
+	if (body)
+		store_relaxed(&dst[bi], bseq + 2);
 	store_relaxed(&r->health->seq, seq + 2);
+}
+
+void region_health_write_body(struct region *r, const struct tsmon_health *h)
+{
+	const __u64 *src = (const __u64 *)h;
+	__u64 *dst = (__u64 *)r->health;
+	size_t bi = offsetof(struct tsmon_health, body_seq) / sizeof(__u64);
+	uint64_t bseq = __atomic_load_n(&dst[bi], __ATOMIC_RELAXED);
+	size_t i;
+
+	store_relaxed(&dst[bi], bseq + 1);
+	wmb();
+	for (i = TSMON_HEALTH_CLOCK_LINE / sizeof(__u64);
+	     i < sizeof(*h) / sizeof(__u64); i++)
+		if (i != bi)
+			store_relaxed(&dst[i], src[i]);
+	wmb();
+	store_relaxed(&dst[bi], bseq + 2);
 }
 
 void region_health_write(struct region *r, const struct tsmon_health *h)

@@ -48,6 +48,13 @@ void region_health_write_prefix(struct region *r, const struct tsmon_health *h,
 				size_t bytes);
 
 /*
+ * An update that changes nothing on the clock line (an adjtimex read's
+ * counters, say): the body after cache line 0 under body_seq alone, as the
+ * module publishes it.
+ */
+void region_health_write_body(struct region *r, const struct tsmon_health *h);
+
+/*
  * Writes the first @len bytes of the region to a new file made from
  * @tmpl (a mkstemp() template, modified in place). Returns 0 or -errno.
  */

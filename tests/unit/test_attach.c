@@ -339,10 +339,11 @@ static void test_ring_mask(void **state)
 static void test_attached_has_no_device(void **state)
 {
 	struct region *r = *state;
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c;
 	struct tsmon *t;
 
 	assert_int_equal(tsmon_attach(r->base, r->size, &t), 0);
+	assert_int_equal(tsmon_cursor_init(t, &c, TSMON_FROM_SEQ, 1), 0);
 	assert_int_equal(tsmon_fd(t), -ENOTTY);
 	assert_int_equal(tsmon_wait(t, &c, 0), -ENOTTY);
 	assert_int_equal(tsmon_wait(t, &c, 10), -ENOTTY);
@@ -361,7 +362,7 @@ static void test_open_regular_file(void **state)
 				    .mono_ns = 11, .real_ns = 22,
 				    .resume.sleep_ns = 33 };
 	struct tsmon_health h = { .tai_offset = 37 }, hout;
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c;
 	struct tsmon_info info;
 	struct tsmon_record out;
 	char path[] = TMPL;
@@ -376,6 +377,7 @@ static void test_open_regular_file(void **state)
 	err = tsmon_open(path, &t);
 	unlink(path);
 	assert_int_equal(err, 0);
+	assert_int_equal(tsmon_cursor_init(t, &c, TSMON_FROM_SEQ, 1), 0);
 	assert_true(tsmon_fd(t) >= 0);
 	assert_int_equal(tsmon_get_info(t, &info), 0);
 	assert_int_equal(info.region_size, r->size);

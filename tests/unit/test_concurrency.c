@@ -31,6 +31,7 @@
 
 #define RECORD_WORDS	(sizeof(struct tsmon_record) / sizeof(__u64))
 #define HEALTH_WORDS	(sizeof(struct tsmon_health) / sizeof(__u64))
+#define BODY_SEQ_WORD	(offsetof(struct tsmon_health, body_seq) / sizeof(__u64))
 
 struct shared {
 	struct region r;
@@ -108,11 +109,14 @@ static bool health_ok(const struct tsmon_health *h)
 	const __u64 *w = (const __u64 *)h;
 	size_t i;
 
-	/* The writer makes seq even 2 * count times by update count. */
-	if (h->seq != 2 * w[1])
+	/*
+	 * The writer makes each count even twice per update: body_seq is the
+	 * region's own count, like seq, not a field the pattern fills.
+	 */
+	if (h->seq != 2 * w[1] || h->body_seq != 2 * w[1])
 		return false;
 	for (i = 2; i < HEALTH_WORDS; i++)
-		if (w[i] != w[1] * MIX + i)
+		if (i != BODY_SEQ_WORD && w[i] != w[1] * MIX + i)
 			return false;
 	return true;
 }

@@ -71,6 +71,8 @@ static void test_copy(void **state)
 	memset(&out, 0, sizeof(out));
 	assert_int_equal(tsmon_health(f->t, &out), 0);
 	assert_int_equal(out.seq, 2);
+	/* body_seq is the region's own count, not a copied field. */
+	out.body_seq = in.body_seq;
 	assert_memory_equal((char *)&out + 8, (char *)&in + 8,
 			    sizeof(out) - 8);
 
@@ -80,6 +82,8 @@ static void test_copy(void **state)
 	region_health_write(&f->r, &in);
 	assert_int_equal(tsmon_health(f->t, &out), 0);
 	assert_int_equal(out.seq, 4);
+	/* body_seq is the region's own count, not a copied field. */
+	out.body_seq = in.body_seq;
 	assert_memory_equal((char *)&out + 8, (char *)&in + 8,
 			    sizeof(out) - 8);
 }
@@ -148,6 +152,7 @@ static void test_newer_module(void **state)
 
 	memset(out.canary, 0x55, sizeof(out.canary));
 	assert_int_equal(tsmon_health(f->t, &out.h), 0);
+	out.h.body_seq = in.body_seq;
 	assert_memory_equal((char *)&out.h + 8, (char *)&in + 8,
 			    sizeof(in) - 8);
 	for (i = 0; i < sizeof(out.canary); i++)
@@ -185,8 +190,63 @@ static void test_stuck_odd(void **state)
 	f->r.health->seq = 4;
 	assert_int_equal(tsmon_health(f->t, &out), 0);
 	assert_int_equal(out.seq, 4);
+	/* body_seq is the region's own count, not a copied field. */
+	out.body_seq = in.body_seq;
 	assert_memory_equal((char *)&out + 8, (char *)&in + 8,
 			    sizeof(out) - 8);
+}
+
+/*
+ * The wait for a writer stopped inside an update is bounded by time: the
+ * handle's spin limit, not a count of retries.
+ */
+static void test_spin_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct tsmon_health in, out;
+	struct tsmon_time tm;
+	struct timespec start;
+	double took;
+
+	pattern(&in, 17);
+	region_health_write(&f->r, &in);
+	handle(f);
+	f->r.health->seq = 5;
+
+	assert_int_equal(tsmon_set_spin_limit(f->t, 50000000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(tsmon_health(f->t, &out), -EAGAIN);
+	took = elapsed_s(&start);
+	assert_true(took >= 0.050);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(tsmon_now(f->t, &tm), -EAGAIN);
+	assert_true(elapsed_s(&start) >= 0.050);
+
+	/* A body update in progress stops a whole copy, not a clock read. */
+	f->r.health->seq = 6;
+	f->r.health->body_seq++;
+	assert_int_equal(tsmon_set_spin_limit(f->t, 0), 0);
+	assert_int_equal(tsmon_health(f->t, &out), -EAGAIN);
+	assert_int_equal(tsmon_now_at(f->t, 1, &tm), 0);
+	f->r.health->body_seq++;
+	assert_int_equal(tsmon_health(f->t, &out), 0);
+	assert_int_equal(tsmon_set_spin_limit(NULL, 0), -EINVAL);
+}
+
+/* A module whose block ends before body_seq covers it all with seq. */
+static void test_no_body_seq(void **state)
+{
+	struct fixture *f = *state;
+	struct tsmon_health in, out;
+
+	pattern(&in, 19);
+	region_health_write(&f->r, &in);
+	f->r.hdr->health_size = offsetof(struct tsmon_health, body_seq);
+	/* Whatever lies past the block is not a count to wait on. */
+	f->r.health->body_seq = 1;
+	handle(f);
+	assert_int_equal(tsmon_health(f->t, &out), 0);
+	assert_int_equal(out.body_seq, 0);
 }
 
 static void test_null_args(void **state)
@@ -208,6 +268,8 @@ int main(void)
 		T(test_older_module),
 		T(test_newer_module),
 		T(test_stuck_odd),
+		T(test_spin_limit),
+		T(test_no_body_seq),
 		T(test_null_args),
 #undef T
 	};

@@ -132,7 +132,7 @@ static int rx_replay(struct tsmon_sub *s, const struct dgram *d)
 }
 
 static int rx_status(struct tsmon_sub *s, const struct dgram *d,
-		     struct tsmon_nl_status *st)
+		     struct tsmon__status *st)
 {
 	void *p = exact(d);
 	int ret = tsmon__sub_rx_status(s, p, d->len, st);
@@ -256,7 +256,7 @@ static void test_replay(void **state)
 static void test_status(void **state)
 {
 	struct tsmon_sub *s = *state;
-	struct tsmon_nl_status st;
+	struct tsmon__status st;
 	struct tsmon_health h;
 	struct nlmsghdr *nlh;
 
@@ -275,12 +275,12 @@ static void test_status(void **state)
 	end_msg(&dg, nlh);
 	put_control(&dg, NLMSG_ERROR, 0);
 	assert_int_equal(rx_status(s, &dg, &st), MNL_CB_STOP);
-	assert_int_equal(st.info.abi_version, TSMON_ABI_VERSION);
-	assert_int_equal(st.head, 99);
-	assert_int_equal(st.info.ring_entries, 4096);
-	assert_int_equal(st.info.record_size, 0);
-	assert_int_equal(st.hooks, 3);
-	assert_int_equal(st.info.health_size, 64);
+	assert_int_equal(st.st.abi_version, TSMON_ABI_VERSION);
+	assert_int_equal(st.st.head, 99);
+	assert_int_equal(st.st.ring_entries, 4096);
+	assert_int_equal(st.st.record_size, 0);
+	assert_int_equal(st.st.hooks, 3);
+	assert_int_equal(st.st.health_size, 64);
 	assert_int_equal(st.health.seq, 8);
 	/* Past the 64 bytes sent: zero. */
 	assert_int_equal(st.health.tai_offset, 0);
@@ -294,7 +294,7 @@ static void test_status(void **state)
 static void test_msg_len_2g(void **state)
 {
 	struct tsmon_sub *s = *state;
-	struct tsmon_nl_status st;
+	struct tsmon__status st;
 	struct nlmsghdr *nlh;
 
 	reset();
@@ -319,7 +319,7 @@ static void test_msg_len_2g(void **state)
 static void test_unaligned_tail(void **state)
 {
 	struct tsmon_sub *s = *state;
-	struct tsmon_nl_status st;
+	struct tsmon__status st;
 	struct nlmsghdr *nlh;
 	struct nlattr *attr;
 	char name[] = "abcde";		/* 6 bytes: 2 of padding */
@@ -381,7 +381,7 @@ static void test_error_codes(void **state)
 		{ INT_MAX, -EPROTO },
 	};
 	struct tsmon_sub *s = *state;
-	struct tsmon_nl_status st;
+	struct tsmon__status st;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -233,11 +233,20 @@ static void test_from_oldest_after_wrap(void **state)
 	expect_empty(f, &c);
 }
 
+/* A cursor at @seq of @t's region. */
+static struct tsmon_cursor cursor_at(const struct tsmon *t, uint64_t seq)
+{
+	struct tsmon_cursor c;
+
+	assert_int_equal(tsmon_cursor_init(t, &c, TSMON_FROM_SEQ, seq), 0);
+	return c;
+}
+
 /* A full ring that has not wrapped loses nothing. */
 static void test_full_ring(void **state)
 {
 	struct fixture *f = *state;
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c = cursor_at(f->t, 1);
 	uint64_t seq;
 
 	append(f, ENTRIES);
@@ -284,7 +293,7 @@ static void test_overrun_many_laps(void **state)
  */
 static void check_overwritten(struct fixture *f, uint64_t slot_seq)
 {
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c = cursor_at(f->t, 1);
 
 	append(f, ENTRIES);
 	region_slot(&f->r, 1)->seq = slot_seq;
@@ -303,11 +312,38 @@ static void test_overwritten_in_progress(void **state)
 	check_overwritten(*state, 0);
 }
 
+/*
+ * A cursor belongs to one module instance: after a reload the sequence
+ * numbers restart, and the old position means nothing.
+ */
+static void test_stale_cursor(void **state)
+{
+	struct fixture *f = *state;
+	struct tsmon_cursor c = cursor_at(f->t, 1);
+	struct tsmon_record rec;
+	struct region other;
+	struct tsmon *t2;
+
+	append(f, 3);
+	assert_int_equal(region_init(&other, ENTRIES, TSMON_RECORD_SIZE_V1), 0);
+	other.hdr->instance_id = f->r.hdr->instance_id + 1;
+	memset(&rec, 0, sizeof(rec));
+	rec.type = TSMON_EVENT_RESUME;
+	region_append(&other, &rec);
+	assert_int_equal(tsmon_attach(other.base, other.size, &t2), 0);
+	assert_int_equal(tsmon_next(t2, &c, &rec), -ESTALE);
+	assert_int_equal(c.next, 1);
+	/* The right instance still reads it. */
+	expect_record(f, &c, 1);
+	tsmon_close(t2);
+	region_fini(&other);
+}
+
 static void test_wide_records(void **state)
 {
 	struct fixture *f = *state;
 	struct tsmon_info info;
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c = cursor_at(f->t, 1);
 	uint64_t seq;
 
 	assert_int_equal(tsmon_get_info(f->t, &info), 0);
@@ -322,7 +358,7 @@ static void test_wide_records(void **state)
 static void test_bad_args(void **state)
 {
 	struct fixture *f = *state;
-	struct tsmon_cursor c = { .next = 1 };
+	struct tsmon_cursor c = cursor_at(f->t, 1);
 	struct tsmon_record rec;
 	uint64_t head;
 
@@ -377,6 +413,7 @@ int main(void)
 		T(test_overwritten_in_progress),
 		cmocka_unit_test_setup_teardown(test_wide_records, setup_wide,
 						teardown),
+		T(test_stale_cursor),
 		T(test_bad_args),
 		T(test_two_cursors),
 #undef T
