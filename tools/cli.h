@@ -6,6 +6,8 @@
 #define TSMON_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <tsmon/tsmon.h>
 
@@ -63,5 +65,9 @@ int cli_finish_output(int status);
 
 /* True once writing to stdout has failed: stop producing output. */
 bool cli_output_failed(void);
+
+/* The time of clock id now, in nanoseconds; mono_ns() for CLOCK_MONOTONIC. */
+uint64_t clock_ns(clockid_t id);
+uint64_t mono_ns(void);
 
 #endif /* TSMON_TOOLS_CLI_H */

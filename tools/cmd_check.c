@@ -51,7 +51,6 @@ struct check_opts {
 #define MSG_LEN		160
 
 struct result {
-	const char *name;	/* JSON */
 	enum state state;
 	char msg[MSG_LEN];	/* "" when it has nothing to say in text */
 };
@@ -154,15 +153,6 @@ static int parse_hooks(const char *list, uint32_t *mask)
 	}
 }
 
-static bool parse_dur_opt(const char *opt, const char *arg, uint64_t *ns)
-{
-	if (!parse_duration(arg, ns))
-		return true;
-	fprintf(stderr, "tsmon check: %s needs a duration (such as 500us, "
-		"2ms, 1.5s, 10m or 1h), not '%s'\n", opt, arg);
-	return false;
-}
-
 /*
  * Returns true when the command is over before it began (--help or a usage
  * error), with its exit status in *status. A usage error is UNKNOWN, as a
@@ -194,23 +184,23 @@ static bool parse_check_opts(int argc, char **argv, struct check_opts *co,
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MAX_BOUND:
-			if (!parse_dur_opt("--max-bound", optarg,
-					   &co->max_bound))
+			if (parse_duration_opt("check", "--max-bound", optarg,
+					       &co->max_bound))
 				goto usage;
 			break;
 		case OPT_WARN_BOUND:
-			if (!parse_dur_opt("--warn-bound", optarg,
-					   &co->warn_bound))
+			if (parse_duration_opt("check", "--warn-bound", optarg,
+					       &co->warn_bound))
 				goto usage;
 			break;
 		case OPT_MAX_STEP_AGE:
-			if (!parse_dur_opt("--max-step-age", optarg,
-					   &co->max_step_age))
+			if (parse_duration_opt("check", "--max-step-age", optarg,
+					       &co->max_step_age))
 				goto usage;
 			break;
 		case OPT_WARN_STEP_AGE:
-			if (!parse_dur_opt("--warn-step-age", optarg,
-					   &co->warn_step_age))
+			if (parse_duration_opt("check", "--warn-step-age", optarg,
+					       &co->warn_step_age))
 				goto usage;
 			break;
 		case OPT_REQUIRE_SYNC:
@@ -226,21 +216,14 @@ static bool parse_check_opts(int argc, char **argv, struct check_opts *co,
 			co->json = true;
 			break;
 		case OPT_DRIFT:
-			if (parse_drift(optarg, &co->model.drift_ppb)) {
-				fprintf(stderr, "tsmon check: --drift needs "
-					"parts per billion from 0 to "
-					"1000000000 or 'kernel', not '%s'\n",
-					optarg);
+			if (parse_drift_opt("check", optarg,
+					    &co->model.drift_ppb))
 				goto usage;
-			}
 			break;
 		case OPT_COOLDOWN:
-			if (parse_secs(optarg, &co->model.cooldown_ns)) {
-				fprintf(stderr, "tsmon check: --cooldown needs "
-					"seconds (such as 5 or 0.25), not "
-					"'%s'\n", optarg);
+			if (parse_duration_opt("check", "--cooldown", optarg,
+					       &co->model.cooldown_ns))
 				goto usage;
-			}
 			break;
 		case 'h':
 			check_usage(stdout, true);
@@ -292,7 +275,6 @@ static void check_bound(const struct check_opts *co, const struct status *s,
 	const struct tsmon_time *t = &s->time;
 	char a[FMT_LEN], b[FMT_LEN];
 
-	r->name = "bound";
 	if (t->flags & TSMON_TIME_UNBOUNDED) {
 		snprintf(r->msg, MSG_LEN, "no bound");
 		if (co->max_bound != NO_LIMIT)
@@ -328,7 +310,6 @@ static void check_sync(const struct check_opts *co, const struct status *s,
 	size_t n, i;
 	char *p;
 
-	r->name = "sync";
 	n = snprintf(r->msg, MSG_LEN, "%s", name ? name : "unknown");
 	/* "free_running" reads better in a sentence as "free running" */
 	for (p = r->msg; *p; p++)
@@ -391,7 +372,6 @@ static void check_step(const struct check_opts *co, const struct status *s,
 	char d[FMT_LEN], a[FMT_LEN], l[FMT_LEN];
 	uint64_t age;
 
-	r->name = "step";
 	if (!h->last_step_seq) {
 		snprintf(r->msg, MSG_LEN, "no step since load");
 		return;
@@ -452,7 +432,6 @@ static void check_hooks(const struct check_opts *co, const struct status *s,
 	uint32_t missing = co->require_hooks & ~s->h.hooks;
 	size_t i, n;
 
-	r->name = "hooks";
 	if (!co->require_hooks) {
 		r->msg[0] = '\0';
 		return;
@@ -469,31 +448,11 @@ static void check_hooks(const struct check_opts *co, const struct status *s,
 				      hook_bits.v[i].name);
 }
 
-static void (*const checks[])(const struct check_opts *,
-			      const struct status *, struct result *) = {
-	check_bound,
-	check_sync,
-	check_step,
-	check_hooks,
-};
-
-#define NUM_CHECKS	(sizeof(checks) / sizeof(checks[0]))
-
-/* Seconds for perfdata: "0.0015", exact, no unit. */
-static const char *perf_secs(char *buf, uint64_t ns)
-{
-	char *end;
-
-	fmt_secs(buf, FMT_LEN, ns);
-	end = buf + strlen(buf);
-	end[-1] = '\0';		/* the "s" fmt_secs appends */
-	return buf;
-}
-
 /*
  * Perfdata: 'label'=value[UOM];warn;crit;min;max, with U for a value that
  * cannot be determined. The step age alerts when it is below a threshold,
- * which the range syntax writes as "N:" (outside N..infinity).
+ * which the range syntax writes as "N:" (outside N..infinity). Values are
+ * seconds, exact, with the unit written once after the value.
  */
 static void print_perfdata(FILE *f, const struct check_opts *co,
 			   const struct status *s)
@@ -505,83 +464,106 @@ static void print_perfdata(FILE *f, const struct check_opts *co,
 	if (t->flags & TSMON_TIME_UNBOUNDED)
 		fputs("bound=U", f);
 	else
-		fprintf(f, "bound=%ss", perf_secs(v, t->bound_ns));
+		fprintf(f, "bound=%ss", fmt_seconds(v, FMT_LEN, t->bound_ns));
 	fprintf(f, ";%s;%s;0",
-		co->warn_bound != NO_LIMIT ? perf_secs(w, co->warn_bound) : "",
-		co->max_bound != NO_LIMIT ? perf_secs(c, co->max_bound) : "");
+		co->warn_bound != NO_LIMIT ?
+		fmt_seconds(w, FMT_LEN, co->warn_bound) : "",
+		co->max_bound != NO_LIMIT ?
+		fmt_seconds(c, FMT_LEN, co->max_bound) : "");
 
 	if (step_age(s, &age))
-		fprintf(f, " step_age=%ss", perf_secs(v, age));
+		fprintf(f, " step_age=%ss", fmt_seconds(v, FMT_LEN, age));
 	else
 		fputs(" step_age=U", f);
 	fprintf(f, ";%s%s;%s%s;0",
-		co->warn_step_age ? perf_secs(w, co->warn_step_age) : "",
+		co->warn_step_age ?
+		fmt_seconds(w, FMT_LEN, co->warn_step_age) : "",
 		co->warn_step_age ? ":" : "",
-		co->max_step_age ? perf_secs(c, co->max_step_age) : "",
+		co->max_step_age ? fmt_seconds(c, FMT_LEN, co->max_step_age) : "",
 		co->max_step_age ? ":" : "");
 
 	if (t->sync_age_ns != UINT64_MAX)
-		fprintf(f, " sync_age=%ss;;;0", perf_secs(v, t->sync_age_ns));
+		fprintf(f, " sync_age=%ss;;;0",
+			fmt_seconds(v, FMT_LEN, t->sync_age_ns));
 	else
 		fputs(" sync_age=U;;;0", f);
 }
 
-/* JSON: ns under key, or null. */
-static void json_ns(struct json *j, const char *key, bool known, uint64_t ns)
-{
-	if (known)
-		json_u64(j, key, ns);
-	else
-		json_null(j, key);
-}
+/* JSON: the values each check looked at, beside its verdict. */
 
-/* The values each check looked at, beside its verdict. */
-static void json_check_values(struct json *j, const struct check_opts *co,
-			      const struct status *s, size_t i)
+static void bound_values(const struct out *o, const struct check_opts *co,
+			 const struct status *s)
 {
 	const struct tsmon_time *t = &s->time;
-	const struct out o = { .f = stdout, .j = j };
+
+	json_u64_or_null(o->j, "value_ns", !(t->flags & TSMON_TIME_UNBOUNDED),
+			 t->bound_ns);
+	json_u64_or_null(o->j, "warn_ns", co->warn_bound != NO_LIMIT,
+			 co->warn_bound);
+	json_u64_or_null(o->j, "crit_ns", co->max_bound != NO_LIMIT,
+			 co->max_bound);
+}
+
+static void sync_values(const struct out *o, const struct check_opts *co,
+			const struct status *s)
+{
+	const struct tsmon_time *t = &s->time;
+	const char *name = clock_status_name(t->status);
+
+	json_string(o->j, "clock", name ? name : "unknown");
+	print_bits(o, "flags", t->flags, &time_flag_bits, NULL);
+	json_u64_or_null(o->j, "sync_age_ns", t->sync_age_ns != UINT64_MAX,
+			 t->sync_age_ns);
+	json_bool(o->j, "required", co->require_sync);
+}
+
+static void step_values(const struct out *o, const struct check_opts *co,
+			const struct status *s)
+{
 	uint64_t age = 0;
 	bool known;
 
-	switch (i) {
-	case 0:
-		json_ns(j, "value_ns", !(t->flags & TSMON_TIME_UNBOUNDED),
-			t->bound_ns);
-		json_ns(j, "warn_ns", co->warn_bound != NO_LIMIT,
-			co->warn_bound);
-		json_ns(j, "crit_ns", co->max_bound != NO_LIMIT,
-			co->max_bound);
-		break;
-	case 1:
-		json_string(j, "clock", clock_status_name(t->status) ?
-			    clock_status_name(t->status) : "unknown");
-		print_bits(&o, "flags", t->flags, &time_flag_bits, NULL);
-		json_ns(j, "sync_age_ns", t->sync_age_ns != UINT64_MAX,
-			t->sync_age_ns);
-		json_bool(j, "required", co->require_sync);
-		break;
-	case 2:
-		known = step_age(s, &age);
-		json_ns(j, "value_ns", known, age);
-		json_ns(j, "warn_ns", co->warn_step_age, co->warn_step_age);
-		json_ns(j, "crit_ns", co->max_step_age, co->max_step_age);
-		if (s->h.last_step_seq)
-			json_s64(j, "delta_ns", (int64_t)s->h.last_step_delta_ns);
-		else
-			json_null(j, "delta_ns");
-		break;
-	case 3:
-		print_bits(&o, "required", co->require_hooks, &hook_bits, NULL);
-		print_bits(&o, "missing", co->require_hooks & ~s->h.hooks,
-			   &hook_bits, NULL);
-		if (status_has_probe_misses(s))
-			json_u64(j, "probes_missed", s->h.probes_missed);
-		else
-			json_null(j, "probes_missed");
-		break;
-	}
+	known = step_age(s, &age);
+	json_u64_or_null(o->j, "value_ns", known, age);
+	json_u64_or_null(o->j, "warn_ns", co->warn_step_age,
+			 co->warn_step_age);
+	json_u64_or_null(o->j, "crit_ns", co->max_step_age, co->max_step_age);
+	if (s->h.last_step_seq)
+		json_s64(o->j, "delta_ns", (int64_t)s->h.last_step_delta_ns);
+	else
+		json_null(o->j, "delta_ns");
 }
+
+static void hooks_values(const struct out *o, const struct check_opts *co,
+			 const struct status *s)
+{
+	print_bits(o, "required", co->require_hooks, &hook_bits, NULL);
+	print_bits(o, "missing", co->require_hooks & ~s->h.hooks, &hook_bits,
+		   NULL);
+	json_u64_or_null(o->j, "probes_missed", status_has_probe_misses(s),
+			 s->h.probes_missed);
+}
+
+/*
+ * Each check carries its own name and JSON values, so that the table can
+ * be reordered (the text summary and the JSON list follow its order).
+ */
+struct check {
+	const char *name;	/* JSON */
+	void (*run)(const struct check_opts *co, const struct status *s,
+		    struct result *r);
+	void (*values)(const struct out *o, const struct check_opts *co,
+		       const struct status *s);
+};
+
+static const struct check checks[] = {
+	{ "bound",	check_bound,	bound_values },
+	{ "sync",	check_sync,	sync_values },
+	{ "step",	check_step,	step_values },
+	{ "hooks",	check_hooks,	hooks_values },
+};
+
+#define NUM_CHECKS	ARRAY_SIZE(checks)
 
 /* The verdict line; s is NULL when nothing could be read (why: summary). */
 static void report(const struct check_opts *co, const struct status *s,
@@ -589,6 +571,7 @@ static void report(const struct check_opts *co, const struct status *s,
 		   const char *summary)
 {
 	struct json j;
+	const struct out o = { .f = stdout, .j = &j };
 	size_t i;
 
 	if (!co->json) {
@@ -608,11 +591,11 @@ static void report(const struct check_opts *co, const struct status *s,
 	json_array_begin(&j, "checks");
 	for (i = 0; i < n; i++) {
 		json_object_begin(&j, NULL);
-		json_string(&j, "name", r[i].name);
+		json_string(&j, "name", checks[i].name);
 		json_string(&j, "status", state_names[r[i].state]);
 		json_u64(&j, "code", r[i].state);
 		json_string(&j, "message", r[i].msg);
-		json_check_values(&j, co, s, i);
+		checks[i].values(&o, co, s);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -657,7 +640,7 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	summary[0] = '\0';
 	for (i = 0; i < NUM_CHECKS; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
-		checks[i](&co, &s, &r[i]);
+		checks[i].run(&co, &s, &r[i]);
 		state = worse(state, r[i].state);
 		if (r[i].msg[0])
 			len += snprintf(summary + len, sizeof(summary) - len,

@@ -137,7 +137,7 @@ usage:
 }
 
 static void print_config(const struct config_opts *co,
-			 const struct tsmon_nl_status *st)
+			 const struct tsmon_nl_status *st, uint64_t sync_budget_ns)
 {
 	struct json j;
 
@@ -146,9 +146,9 @@ static void print_config(const struct config_opts *co,
 		       "phc freq threshold", st->phc_freq_threshold_ppb);
 		printf("%-*s%" PRIu32 " ms\n", LABEL_WIDTH,
 		       "phc freq interval", st->phc_freq_interval_ms);
-		if (st->health.sync_budget_ns)
+		if (sync_budget_ns)
 			printf("%-*s%" PRIu64 " ns\n", LABEL_WIDTH,
-			       "sync budget", (uint64_t)st->health.sync_budget_ns);
+			       "sync budget", sync_budget_ns);
 		else
 			printf("%-*snone (sources asserting maxerror 0 give "
 			       "no bound)\n", LABEL_WIDTH, "sync budget");
@@ -158,7 +158,7 @@ static void print_config(const struct config_opts *co,
 	json_object_begin(&j, NULL);
 	json_u64(&j, "phc_freq_threshold_ppb", st->phc_freq_threshold_ppb);
 	json_u64(&j, "phc_freq_interval_ms", st->phc_freq_interval_ms);
-	json_u64(&j, "sync_budget_ns", st->health.sync_budget_ns);
+	json_u64(&j, "sync_budget_ns", sync_budget_ns);
 	json_object_end(&j);
 }
 
@@ -188,6 +188,7 @@ static int set_budget(uint64_t ns)
 static int run_config(struct tsmon_sub *sub, const struct config_opts *co)
 {
 	struct tsmon_nl_status st;
+	struct tsmon_health h;
 	int ret;
 
 	if (co->set_budget && set_budget(co->budget_ns))
@@ -207,12 +208,12 @@ static int run_config(struct tsmon_sub *sub, const struct config_opts *co)
 			return EXIT_ERROR;
 		}
 	}
-	ret = tsmon_sub_status(sub, &st);
+	ret = tsmon_sub_status(sub, &st, &h);
 	if (ret) {
 		cli_sub_error("config", "cannot read the settings", ret);
 		return EXIT_ERROR;
 	}
-	print_config(co, &st);
+	print_config(co, &st, h.sync_budget_ns);
 	return cli_finish_output(EXIT_OK);
 }
 

@@ -11,10 +11,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +20,7 @@
 #include "journal.h"
 #include "parse.h"
 #include "print.h"
+#include "stop.h"
 
 struct events_opts {
 	bool json;
@@ -127,12 +125,9 @@ static bool parse_events_opts(int argc, char **argv, struct events_opts *eo,
 			break;
 		case OPT_TIMEOUT:
 			eo->timeout = true;
-			if (parse_secs(optarg, &eo->timeout_ns)) {
-				fprintf(stderr, "tsmon events: --timeout needs "
-					"seconds (such as 10 or 0.5), not "
-					"'%s'\n", optarg);
+			if (parse_duration_opt("events", "--timeout", optarg,
+					       &eo->timeout_ns))
 				goto usage;
-			}
 			break;
 		case 'h':
 			events_usage(stdout, true);
@@ -157,65 +152,8 @@ usage:
 	return true;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * SIGINT and SIGTERM as a file descriptor, polled with the subscription's:
- * a signal that arrives at any moment ends the wait, with no window
- * between a flag check and the poll in which it would be missed.
- */
-static int stop_signal_fd(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	return fd < 0 ? -errno : fd;
-}
-
-/*
- * Wait until the subscription's socket is readable, a stop signal came or
- * the deadline (0: none) passed. Returns 1 to read on, 0 to stop, or a
- * negative errno.
- */
-static int wait_for_events(int sub_fd, int sig_fd, uint64_t deadline)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = sub_fd, .events = POLLIN },
-		{ .fd = sig_fd, .events = POLLIN },
-	};
-	uint64_t now, left_ms;
-	int timeout = -1, n;
-
-	if (deadline) {
-		now = mono_ns();
-		if (now >= deadline)
-			return 0;
-		/* rounded up: waking early would only poll again */
-		left_ms = (deadline - now + 999999) / 1000000;
-		timeout = left_ms > INT_MAX ? INT_MAX : (int)left_ms;
-	}
-	n = poll(pfd, 2, timeout);
-	if (n < 0)
-		return errno == EINTR ? 1 : -errno;
-	if (pfd[1].revents)
-		return 0;
-	return 1;
-}
-
 static int print_events(struct tsmon_sub *sub, const struct events_opts *eo,
-			int sig_fd)
+			struct stop *st)
 {
 	uint64_t deadline = 0, printed = 0;
 	struct out o = { .f = stdout };
@@ -248,8 +186,8 @@ static int print_events(struct tsmon_sub *sub, const struct events_opts *eo,
 		 */
 		ret = tsmon_sub_next(sub, &rec, 0);
 		if (ret == -EAGAIN) {
-			ret = wait_for_events(tsmon_sub_fd(sub), sig_fd,
-					      deadline);
+			/* the socket, a stop signal or the deadline (0: none) */
+			ret = stop_wait(st, tsmon_sub_fd(sub), deadline);
 			if (ret > 0)
 				continue;
 			if (ret == 0)
@@ -284,22 +222,24 @@ int cmd_events(const struct cli *cli, int argc, char **argv)
 {
 	struct events_opts eo = { .whence = TSMON_FROM_NOW };
 	struct tsmon_sub *sub;
-	int ret, sig_fd;
+	struct stop st;
+	int ret;
 
 	if (parse_events_opts(argc, argv, &eo, &ret))
 		return ret;
 
-	sig_fd = stop_signal_fd();
-	if (sig_fd < 0) {
-		cli_error("events", "cannot watch for signals", sig_fd);
+	ret = stop_init(&st);
+	if (ret) {
+		cli_error("events", "cannot watch for signals", ret);
+		stop_fini(&st);
 		return EXIT_ERROR;
 	}
 	if (cli_sub_open(&sub)) {
-		close(sig_fd);
+		stop_fini(&st);
 		return EXIT_ERROR;
 	}
-	ret = print_events(sub, &eo, sig_fd);
+	ret = print_events(sub, &eo, &st);
 	tsmon_sub_close(sub);
-	close(sig_fd);
+	stop_fini(&st);
 	return ret;
 }

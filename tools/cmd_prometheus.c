@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +26,9 @@
 #include "parse.h"
 #include "prom.h"
 #include "status.h"
+#include "stop.h"
 
 #define DEFAULT_INTERVAL_NS	(15 * NSEC_PER_SEC)
-/*
- * tsmon_wait() cannot be woken by a signal that arrives just before it
- * enters poll(), so waits are cut into slices of at most this long and the
- * stop flag is checked in between: a late SIGTERM costs at most a slice.
- */
-#define WAIT_SLICE_NS		(NSEC_PER_SEC)
 /* A region file cannot be waited on: its head is looked at this often. */
 #define FILE_POLL_NS		(100 * 1000000ULL)
 /*
@@ -52,13 +46,6 @@ struct prom_opts {
 	bool once;
 	struct status model;	/* drift and cooldown of the bounded read */
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_stop_signal(int sig)
-{
-	stop = 1;
-}
 
 static void prom_usage(FILE *f, bool full)
 {
@@ -133,21 +120,14 @@ static bool parse_prom_opts(int argc, char **argv, struct prom_opts *po,
 			po->once = true;
 			break;
 		case OPT_DRIFT:
-			if (parse_drift(optarg, &po->model.drift_ppb)) {
-				fprintf(stderr, "tsmon prometheus: --drift "
-					"needs parts per billion from 0 to "
-					"1000000000 or 'kernel', not '%s'\n",
-					optarg);
+			if (parse_drift_opt("prometheus", optarg,
+					    &po->model.drift_ppb))
 				goto usage;
-			}
 			break;
 		case OPT_COOLDOWN:
-			if (parse_secs(optarg, &po->model.cooldown_ns)) {
-				fprintf(stderr, "tsmon prometheus: --cooldown "
-					"needs seconds (such as 5 or 0.25), "
-					"not '%s'\n", optarg);
+			if (parse_duration_opt("prometheus", "--cooldown",
+					       optarg, &po->model.cooldown_ns))
 				goto usage;
-			}
 			break;
 		case 'h':
 			prom_usage(stdout, true);
@@ -170,25 +150,6 @@ usage:
 	prom_usage(stderr, false);
 	*status = EXIT_USAGE;
 	return true;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ns / NSEC_PER_SEC),
-		.tv_nsec = (long)(ns % NSEC_PER_SEC),
-	};
-
-	/* a signal cuts it short, which is what the caller wants */
-	nanosleep(&ts, NULL);
 }
 
 /*
@@ -332,48 +293,38 @@ static int feed_write(struct feed *fd)
  * Sleep until a record newer than the last written one is published, the
  * deadline passes or a stop signal comes. Returns true for a record.
  */
-static bool feed_wait(struct feed *fd, uint64_t deadline)
+static bool feed_wait(struct feed *fd, struct stop *st, uint64_t deadline)
 {
-	struct tsmon_cursor c = { .next = fd->head + 1 };
-	uint64_t now, slice, head;
-	int ret;
+	uint64_t head, at;
+	int wfd = -ENOTTY, ret = 0;
+	bool record = false;
 
-	while (!stop && (now = mono_ns()) < deadline) {
-		slice = deadline - now;
-		if (slice > WAIT_SLICE_NS)
-			slice = WAIT_SLICE_NS;
-		if (!fd->t) {
-			sleep_ns(slice);
-			continue;
-		}
-		/* rounded up: waking early would only wait again */
-		ret = tsmon_wait(fd->t, &c, (int)((slice + 999999) / 1000000));
-		if (!ret)
-			return true;
-		if (ret == -ENOTTY) {
-			/* a region file: no wakeup, look at the head */
-			sleep_ns(slice < FILE_POLL_NS ? slice : FILE_POLL_NS);
-			if (!tsmon_head(fd->t, &head) && head != fd->head)
-				return true;
-		} else if (ret != -ETIMEDOUT && ret != -EINTR) {
-			cli_error("prometheus", "cannot wait for records", ret);
+	if (fd->t) {
+		wfd = tsmon_waiter_open(fd->t, fd->head);
+		if (wfd < 0 && wfd != -ENOTTY) {
+			cli_error("prometheus", "cannot wait for records", wfd);
 			tsmon_close(fd->t);
 			fd->t = NULL;
 		}
 	}
-	return false;
-}
-
-static void install_stop_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: the signal must interrupt the wait */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	while (!record && ret >= 0 && !st->stopped && mono_ns() < deadline) {
+		if (wfd >= 0) {
+			ret = stop_wait(st, wfd, deadline);
+			record = ret > 0;
+		} else if (fd->t) {
+			/* a region file: no wakeup, look at the head */
+			at = stop_deadline(FILE_POLL_NS);
+			ret = stop_wait(st, -1, at < deadline ? at : deadline);
+			record = !tsmon_head(fd->t, &head) && head != fd->head;
+		} else {
+			ret = stop_wait(st, -1, deadline);
+		}
+	}
+	if (ret < 0)
+		cli_error("prometheus", "cannot wait", ret);
+	if (wfd >= 0)
+		close(wfd);
+	return record;
 }
 
 static int check_dir(const char *dir)
@@ -396,30 +347,37 @@ static int check_dir(const char *dir)
 static int run_feed(const struct cli *cli, const struct prom_opts *po)
 {
 	struct feed fd = { .cli = cli, .po = po };
-	uint64_t last = 0, now, deadline;
+	uint64_t last = 0, deadline;
+	struct stop st;
 	char *path;
+	int ret;
 
 	if (check_dir(po->dir))
 		return EXIT_ERROR;
-	install_stop_handlers();
+	ret = stop_init(&st);
+	if (ret) {
+		cli_error("prometheus", "cannot watch for signals", ret);
+		stop_fini(&st);
+		return EXIT_ERROR;
+	}
 	/* a directory that cannot take the file is a setup error: say so */
 	if (feed_write(&fd)) {
 		tsmon_close(fd.t);
+		stop_fini(&st);
 		return EXIT_ERROR;
 	}
-	while (!po->once && !stop) {
+	while (!po->once && !st.stopped) {
 		last = mono_ns();
 		deadline = last + po->interval_ns;
 		if (deadline < last)
 			deadline = UINT64_MAX;
-		if (feed_wait(&fd, deadline)) {
-			now = mono_ns();
-			if (now - last < HOLDOFF_NS)
-				sleep_ns(HOLDOFF_NS - (now - last));
-		}
-		if (!stop)
+		/* a burst is written once, HOLDOFF_NS after the wait began */
+		if (feed_wait(&fd, &st, deadline))
+			stop_wait(&st, -1, last + HOLDOFF_NS);
+		if (!st.stopped)
 			feed_write(&fd);
 	}
+	stop_fini(&st);
 	tsmon_close(fd.t);
 	/* --once, as from cron: a region that could not be read is an error */
 	if (po->once)

@@ -7,22 +7,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "parse.h"
 #include "print.h"
+#include "stop.h"
 
-/*
- * tsmon_wait() cannot be woken by a signal that arrives just before it
- * enters poll(), so --follow waits in bounded slices and rechecks the stop
- * flag in between: a late SIGINT costs at most this long.
- */
-#define FOLLOW_WAIT_MS		1000
-/* A region file has no poll(): --follow looks at it this often instead. */
-#define FOLLOW_FILE_POLL_NS	100000000L
+/* A region file has no waiter: --follow looks at it this often instead. */
+#define FOLLOW_FILE_POLL_NS	100000000ULL
 
 struct ring_opts {
 	bool json;
@@ -32,13 +26,6 @@ struct ring_opts {
 	uint64_t last;
 	uint64_t types;		/* bit per type to print; 0: all */
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_stop_signal(int sig)
-{
-	stop = 1;
-}
 
 static void ring_usage(FILE *f, bool full)
 {
@@ -167,48 +154,35 @@ static int start_cursor(const struct tsmon *t, const struct ring_opts *ro,
 	return tsmon_cursor_init(t, c, TSMON_FROM_OLDEST, 0);
 }
 
-static void install_stop_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: the signal must interrupt the wait */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 /*
- * Waits for c->next to be published. Returns 0 when it may be, or when the
- * caller should look at the stop flag; a negative errno on failure.
+ * Waits until c->next is published or a stop signal comes, on the waiter
+ * @wfd (-ENOTTY: a region file, whose head is looked at every
+ * FOLLOW_FILE_POLL_NS). Returns 0 when the caller should look at the ring
+ * and at st->stopped, a negative errno on failure.
  */
-static int wait_for_record(const struct tsmon *t, const struct tsmon_cursor *c)
+static int wait_for_record(const struct tsmon_cursor *c, int wfd,
+			   struct stop *st)
 {
-	static const struct timespec file_poll = {
-		.tv_nsec = FOLLOW_FILE_POLL_NS,
-	};
 	int ret;
 
-	ret = tsmon_wait(t, c, FOLLOW_WAIT_MS);
-	switch (ret) {
-	case -ENOTTY:
-		nanosleep(&file_poll, NULL);
-		return 0;
-	case -ETIMEDOUT:
-	case -EINTR:
-		return 0;
+	if (wfd < 0) {
+		ret = stop_wait(st, -1, stop_deadline(FOLLOW_FILE_POLL_NS));
+		return ret < 0 ? ret : 0;
 	}
-	return ret;
+	ret = tsmon_waiter_arm(wfd, c->next - 1);
+	if (!ret)
+		ret = stop_wait(st, wfd, 0);
+	return ret < 0 ? ret : 0;
 }
 
 static int print_ring(const struct tsmon *t, const struct ring_opts *ro)
 {
+	struct stop st = { .fd = -1 };
 	struct out o = { .f = stdout };
 	struct tsmon_record rec;
 	struct tsmon_cursor c;
+	int ret, wfd = -1;
 	struct json j;
-	int ret;
 
 	if (ro->json) {
 		json_init(&j, stdout);
@@ -219,25 +193,39 @@ static int print_ring(const struct tsmon *t, const struct ring_opts *ro)
 		cli_error("ring", "cannot position the cursor", ret);
 		return EXIT_ERROR;
 	}
-	if (ro->follow)
-		install_stop_handlers();
+	if (ro->follow) {
+		ret = stop_init(&st);
+		if (ret) {
+			cli_error("ring", "cannot watch for signals", ret);
+			return EXIT_ERROR;
+		}
+		/* The device's waiter, re-armed before each wait. */
+		wfd = tsmon_waiter_open(t, c.next - 1);
+		if (wfd < 0 && wfd != -ENOTTY) {
+			cli_error("ring", "cannot wait for records", wfd);
+			stop_fini(&st);
+			return EXIT_ERROR;
+		}
+	}
 
-	while (!stop) {
+	ret = 0;
+	while (!st.stopped) {
 		ret = tsmon_next(t, &c, &rec);
 		if (ret == -EAGAIN) {
+			ret = 0;
 			if (!ro->follow)
 				break;
-			ret = wait_for_record(t, &c);
+			ret = wait_for_record(&c, wfd, &st);
 			if (ret) {
 				cli_error("ring", "cannot wait for records",
 					  ret);
-				return cli_finish_output(EXIT_ERROR);
+				break;
 			}
 			continue;
 		}
 		if (ret) {
 			cli_error("ring", "cannot read the ring", ret);
-			return cli_finish_output(EXIT_ERROR);
+			break;
 		}
 		if (!record_wanted(ro->types, &rec))
 			continue;
@@ -247,7 +235,10 @@ static int print_ring(const struct tsmon *t, const struct ring_opts *ro)
 		if (cli_output_failed())
 			break;
 	}
-	return cli_finish_output(EXIT_OK);
+	if (wfd >= 0)
+		close(wfd);
+	stop_fini(&st);
+	return cli_finish_output(ret ? EXIT_ERROR : EXIT_OK);
 }
 
 int cmd_ring(const struct cli *cli, int argc, char **argv)

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tsmon status: the health block, decoded. Each section below prints one
- * topic in both formats, so text and JSON list the same facts in the same
- * order. The block comes from the mapped region or, with --netlink, from
- * the module's generic netlink family; both fill the same struct status,
- * and what a source does not carry is shown as unknown.
+ * tsmon status: the health block, decoded. One table, status_fields[],
+ * describes every fact in the order both formats list it: its text label,
+ * its JSON key, where its value is and when it is known; text and JSON are
+ * written from it by the same walk, so they cannot drift apart. The block comes
+ * from the mapped region or, with --netlink, from the module's generic
+ * netlink family; both fill the same struct status, and what a source does
+ * not carry is shown as unknown.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/timex.h>
-#include <time.h>
 
 #include "cli.h"
 #include "fmt.h"
@@ -22,28 +22,6 @@
 #include "status.h"
 
 #define LABEL_WIDTH	16
-
-/*
- * adjtimex(2) modes, without the ADJ_ prefix. ADJ_OFFSET_SINGLESHOT is
- * ADJ_OFFSET plus a bit of its own (adjtime(3) sets it), named here.
- */
-static const struct bit_name adj_names[] = {
-	{ .bit = ADJ_OFFSET,		.name = "OFFSET" },
-	{ .bit = ADJ_FREQUENCY,		.name = "FREQUENCY" },
-	{ .bit = ADJ_MAXERROR,		.name = "MAXERROR" },
-	{ .bit = ADJ_ESTERROR,		.name = "ESTERROR" },
-	{ .bit = ADJ_STATUS,		.name = "STATUS" },
-	{ .bit = ADJ_TIMECONST,		.name = "TIMECONST" },
-	{ .bit = ADJ_TAI,		.name = "TAI" },
-	{ .bit = ADJ_SETOFFSET,		.name = "SETOFFSET" },
-	{ .bit = ADJ_MICRO,		.name = "MICRO" },
-	{ .bit = ADJ_NANO,		.name = "NANO" },
-	{ .bit = ADJ_TICK,		.name = "TICK" },
-	{ .bit = ADJ_OFFSET_SINGLESHOT & ~ADJ_OFFSET,
-	  .name = "SINGLESHOT" },
-};
-
-static const struct bit_names adj_bits = BIT_NAMES(adj_names);
 
 static const char *const leap_states[] = {
 	[TSMON_LEAP_NONE]		= "none",
@@ -99,25 +77,6 @@ static const char *when(char *buf, size_t len, const struct status *s,
 	return buf;
 }
 
-/* JSON: v under key, or null when it is not known. */
-static void json_u64_or_null(struct json *j, const char *key, bool known,
-			     uint64_t v)
-{
-	if (known)
-		json_u64(j, key, v);
-	else
-		json_null(j, key);
-}
-
-static void json_s64_or_null(struct json *j, const char *key, bool known,
-			     int64_t v)
-{
-	if (known)
-		json_s64(j, key, v);
-	else
-		json_null(j, key);
-}
-
 /* "1.5 ms (1500000 ns)" */
 static const char *amount_ns(char *buf, size_t len, uint64_t ns)
 {
@@ -128,63 +87,317 @@ static const char *amount_ns(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
-static void show_instance(const struct out *o, const struct status *s)
+/* ---------------------------------------------------------------- fields */
+
+struct field;
+
+/*
+ * A field's own rendering. base is the struct its offset refers to: the
+ * struct status s, or for a PHC one of its slots.
+ */
+typedef void field_fn(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f);
+typedef bool known_fn(const struct status *s, const void *base);
+
+/* What a field's value is, which says how JSON shows it. */
+enum kind {
+	K_U,		/* unsigned number of size bytes at off */
+	K_S,		/* signed number of size bytes at off */
+	K_NAME,		/* NUL-padded name of size bytes at off: a string */
+	K_STR,		/* the u32 at off by name, str() */
+	K_BITS,		/* the names of the set bits at off, an array */
+	K_FLAG,		/* whether a bit of mask is set at off: a bool */
+	K_ENUM,		/* a byte of the u32 at off by name, print_enum() */
+	K_OBJECT,	/* the fields up to the matching K_END, grouped */
+	K_END,
+	K_CUSTOM,	/* written by json() */
+};
+
+/*
+ * One fact. In text, a field with a label prints its line(s): text() when
+ * the value is known, else the unknown line if there is one. In JSON, a
+ * field with a key writes its value, or null when it is not known; an
+ * object that is not known is null as a whole. Where the two formats order
+ * or group facts differently, a field has only a label (text) or only a
+ * key (JSON), and sits where its format wants it.
+ */
+struct field {
+	const char *label;	/* text label; NULL: no line of its own */
+	const char *key;	/* JSON key; NULL: text only */
+	enum kind kind;
+	size_t off;		/* the value, in the struct at base */
+	size_t size;
+	known_fn *known;	/* NULL: always known */
+	const char *unknown;	/* the text when not known; NULL: no line */
+	field_fn *text;		/* NULL: the plain value, then unit */
+	const char *unit;
+	field_fn *json;				/* K_CUSTOM */
+	const char *(*str)(uint32_t v);		/* K_STR */
+	const struct bit_names *bits;		/* K_BITS */
+	uint64_t mask;				/* K_FLAG */
+	const struct enum_names *enums;		/* K_ENUM */
+	unsigned int shift;			/* K_ENUM: of the byte */
+};
+
+#define MEMBER(type, m)	.off = offsetof(type, m), \
+			.size = sizeof(((type *)NULL)->m)
+#define ST(m)		MEMBER(struct status, m)
+#define PHC(m)		MEMBER(struct tsmon_phc_slot, m)
+
+static uint64_t get_u(const void *base, const struct field *f)
+{
+	const char *p = (const char *)base + f->off;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (f->size == sizeof(v32)) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v64, p, sizeof(v64));
+	return v64;
+}
+
+/* The ABI keeps signed values in unsigned fields of their width. */
+static int64_t get_s(const void *base, const struct field *f)
+{
+	uint64_t v = get_u(base, f);
+
+	return f->size == sizeof(uint32_t) ? (int32_t)(uint32_t)v : (int64_t)v;
+}
+
+static void show_fields(const struct out *o, const struct status *s,
+			const void *base, const struct field *fields,
+			size_t n);
+
+/* ------------------------------------------------- when a value is known */
+
+static bool from_region(const struct status *s, const void *base)
+{
+	return !s->netlink;
+}
+
+static bool from_netlink(const struct status *s, const void *base)
+{
+	return s->netlink;
+}
+
+static bool probe_counts(const struct status *s, const void *base)
+{
+	return status_has_probe_misses(s);
+}
+
+static bool has_clocksource(const struct status *s, const void *base)
+{
+	return ((const char *)s->h.clocksource)[0];
+}
+
+/* Without the adjtimex hook, nothing about NTP is known. */
+static bool adjtimex_hook(const struct status *s, const void *base)
+{
+	return s->h.hooks & TSMON_HOOK_ADJTIMEX;
+}
+
+static bool ntp_state_known(const struct status *s, const void *base)
+{
+	return adjtimex_hook(s, base) &&
+	       s->h.ntp_state != TSMON_NTP_STATE_UNKNOWN;
+}
+
+/* The values of the latest adjtimex call, once there was one. */
+static bool ntp_captured(const struct status *s, const void *base)
+{
+	return adjtimex_hook(s, base) && s->h.ntp_captures;
+}
+
+/* Those of sync updates, once there was one. */
+static bool ntp_synced(const struct status *s, const void *base)
+{
+	return adjtimex_hook(s, base) && s->h.ntp_syncs;
+}
+
+/* A source that asserted no error has none to show. */
+static bool sync_error_known(const struct status *s, const void *base)
+{
+	return ntp_synced(s, base) &&
+	       s->h.sync_maxerror_ns != TSMON_SYNC_ERROR_UNKNOWN;
+}
+
+/* An interval takes two updates. */
+static bool sync_intervals(const struct status *s, const void *base)
+{
+	return adjtimex_hook(s, base) && s->h.ntp_syncs >= 2;
+}
+
+static bool stepped(const struct status *s, const void *base)
+{
+	return s->h.last_step_seq;
+}
+
+static bool disrupted(const struct status *s, const void *base)
+{
+	return s->h.disrupt_mono_ns;
+}
+
+static bool bounded(const struct status *s, const void *base)
+{
+	return !(s->time.flags & TSMON_TIME_UNBOUNDED);
+}
+
+static bool sync_age_known(const struct status *s, const void *base)
+{
+	return s->time.sync_age_ns != UINT64_MAX;
+}
+
+static bool phc_stepped(const struct status *s, const void *base)
+{
+	const struct tsmon_phc_slot *p = base;
+
+	return p->steps && p->last_step_mono_ns;
+}
+
+/* A module that predates VMClock support cannot say whether there is one. */
+static bool vm_known(const struct status *s, const void *base)
+{
+	return status_has_vm(s);
+}
+
+static bool vm_disrupt_known(const struct status *s, const void *base)
+{
+	return status_has_vm(s) && s->h.vm_disrupt_mono_ns;
+}
+
+/* What the page says is known while a device is in use. */
+static bool vm_page(const struct status *s, const void *base)
+{
+	return status_has_vm(s) && s->h.vm_state == TSMON_VM_ACTIVE;
+}
+
+static bool vm_tai_valid(const struct status *s, const void *base)
+{
+	return vm_page(s, base) &&
+	       (s->h.vm_flags & TSMON_VMCLOCK_TAI_OFFSET_VALID);
+}
+
+static bool vm_gen_present(const struct status *s, const void *base)
+{
+	return vm_page(s, base) &&
+	       (s->h.vm_flags & TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT);
+}
+
+/* A page that names no counter gives no time. */
+static bool vm_time_known(const struct status *s, const void *base)
+{
+	return vm_page(s, base) && TSMON_VM_COUNTER_ID(s->h.vm_state_bits) !=
+				   TSMON_VM_COUNTER_NONE;
+}
+
+static bool vm_esterror_valid(const struct status *s, const void *base)
+{
+	return s->h.vm_flags & VMCLOCK_TIME_ESTERROR_VALID;
+}
+
+static bool vm_maxerror_valid(const struct status *s, const void *base)
+{
+	return s->h.vm_flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID;
+}
+
+/* ------------------------------------------------------------ names */
+
+static const char *leap_state_name(uint32_t state)
+{
+	return state < ARRAY_SIZE(leap_states) ? leap_states[state] :
+	       "unknown";
+}
+
+static const char *clock_name(uint32_t status)
+{
+	const char *name = clock_status_name(status);
+
+	return name ? name : "unknown";
+}
+
+/* ------------------------------------------------- text of one value */
+
+static void text_amount(const struct out *o, const struct status *s,
+			const void *base, const struct field *f)
+{
+	char a[FMT_LEN];
+
+	line(o, f->label, "%s", amount_ns(a, sizeof(a), get_u(base, f)));
+}
+
+/* "-250 ms (-250000000 ns)" */
+static void text_delta(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
+{
+	int64_t v = get_s(base, f);
+	char a[FMT_LEN];
+
+	line(o, f->label, "%s (%" PRId64 " ns)", fmt_delta(a, sizeof(a), v), v);
+}
+
+/* "-12.345 ppm (-12345 ppb)" */
+static void text_ppm(const struct out *o, const struct status *s,
+		     const void *base, const struct field *f)
+{
+	int64_t v = get_s(base, f);
+	char a[FMT_LEN];
+
+	line(o, f->label, "%s ppm (%" PRId64 " ppb)",
+	     fmt_ppm(a, sizeof(a), v), v);
+}
+
+static void text_step(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f)
+{
+	char a[FMT_LEN];
+
+	line(o, f->label, "%s", fmt_step(a, sizeof(a), get_s(base, f)));
+}
+
+static void text_utc(const struct out *o, const struct status *s,
+		     const void *base, const struct field *f)
+{
+	char a[FMT_LEN];
+
+	line(o, f->label, "%s", fmt_utc(a, sizeof(a), get_u(base, f)));
+}
+
+/* ------------------------------------------------ the module, the ring */
+
+static void text_instance(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	line(o, f->label, "0x%016" PRIx64 " (abi %" PRIu32 ")",
+	     s->info.instance_id, s->info.abi_version);
+}
+
+static void text_loaded(const struct out *o, const struct status *s,
+			const void *base, const struct field *f)
 {
 	char t[FMT_LEN], a[FMT_LEN];
 
-	/* the family's status reply does not carry the load time */
-	if (o->j) {
-		json_u64(o->j, "abi_version", s->info.abi_version);
-		json_u64(o->j, "instance_id", s->info.instance_id);
-		json_u64_or_null(o->j, "load_real_ns", !s->netlink,
-				 s->info.load_real_ns);
-		json_u64_or_null(o->j, "load_mono_ns", !s->netlink,
-				 s->info.load_mono_ns);
-		return;
-	}
-	line(o, "instance", "0x%016" PRIx64 " (abi %" PRIu32 ")",
-	     s->info.instance_id, s->info.abi_version);
-	if (s->netlink)
-		line(o, "loaded at", "not available over netlink");
-	else
-		line(o, "loaded at", "%s%s",
-		     fmt_utc(t, sizeof(t), s->info.load_real_ns),
-		     ago(a, sizeof(a), s, s->info.load_mono_ns));
+	line(o, f->label, "%s%s",
+	     fmt_utc(t, sizeof(t), s->info.load_real_ns),
+	     ago(a, sizeof(a), s, s->info.load_mono_ns));
 }
 
-static void show_ring(const struct out *o, const struct status *s)
+static void text_ring(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f)
 {
-	if (o->j) {
-		json_u64(o->j, "ring_entries", s->info.ring_entries);
-		json_u64(o->j, "record_size", s->info.record_size);
-		json_u64(o->j, "head", s->head);
-		return;
-	}
-	line(o, "ring", "%" PRIu32 " entries of %" PRIu32 " bytes, head %"
+	line(o, f->label, "%" PRIu32 " entries of %" PRIu32 " bytes, head %"
 	     PRIu64, s->info.ring_entries, s->info.record_size, s->head);
 }
 
-static void show_hooks(const struct out *o, const struct status *s)
+static void text_hooks(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
 {
 	uint32_t missing = 0;
 	size_t i;
 
-	if (!o->j)
-		fprintf(o->f, "%-*s", LABEL_WIDTH, "hooks");
-	print_bits(o, "hooks", s->h.hooks, &hook_bits, " ");
-	if (o->j) {
-		if (status_has_probe_misses(s)) {
-			json_u64(o->j, "probes_missed", s->h.probes_missed);
-			json_u64(o->j, "probes_missed_ntp",
-				 s->h.probes_missed_ntp);
-			json_u64(o->j, "ntp_lost", s->h.ntp_lost);
-		} else {
-			json_null(o->j, "probes_missed");
-			json_null(o->j, "probes_missed_ntp");
-			json_null(o->j, "ntp_lost");
-		}
-		return;
-	}
+	fprintf(o->f, "%-*s", LABEL_WIDTH, f->label);
+	print_bits(o, NULL, s->h.hooks, &hook_bits, " ");
 	for (i = 0; i < hook_bits.n; i++)
 		if (!(s->h.hooks & hook_bits.v[i].bit))
 			missing |= hook_bits.v[i].bit;
@@ -194,52 +407,35 @@ static void show_hooks(const struct out *o, const struct status *s)
 		fputc(')', o->f);
 	}
 	fputc('\n', o->f);
-	if (!status_has_probe_misses(s))
-		line(o, "probe misses", "not counted by this module");
-	else if (!s->h.probes_missed)
-		line(o, "probe misses", "none");
-	else
-		line(o, "probe misses", "%" PRIu64 " (NTP shadow %" PRIu64
-		     ", NTP state forgotten %" PRIu64 " times): events may be "
-		     "missing", (uint64_t)s->h.probes_missed,
-		     (uint64_t)s->h.probes_missed_ntp, (uint64_t)s->h.ntp_lost);
 }
 
-static void show_clocksource(const struct out *o, const struct status *s)
+static void text_probe_misses(const struct out *o, const struct status *s,
+			      const void *base, const struct field *f)
 {
-	char cs[NAME_LEN];
-	int32_t tai = (int32_t)s->h.tai_offset;
+	const struct tsmon_health *h = &s->h;
 
-	name_copy(cs, s->h.clocksource, sizeof(s->h.clocksource), !o->j);
-	if (o->j) {
-		if (cs[0])
-			json_string(o->j, "clocksource", cs);
-		else
-			json_null(o->j, "clocksource");
-		json_s64(o->j, "tai_offset", tai);
-		return;
-	}
-	line(o, "clocksource", "%s", cs[0] ? cs : "unknown");
-	line(o, "tai offset", "%" PRId32 " s", tai);
+	if (!h->probes_missed)
+		line(o, f->label, "none");
+	else
+		line(o, f->label, "%" PRIu64 " (NTP shadow %" PRIu64
+		     ", NTP state forgotten %" PRIu64 " times): events may be "
+		     "missing", (uint64_t)h->probes_missed,
+		     (uint64_t)h->probes_missed_ntp, (uint64_t)h->ntp_lost);
 }
 
-static void show_leap(const struct out *o, const struct status *s)
+/* ---------------------------------------------------------- leap, NTP */
+
+static void text_leap(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f)
 {
 	uint32_t state = s->h.leap_state;
 	uint64_t at = s->h.leap_real_ns;
 	char t[FMT_LEN], span[FMT_LEN];
 	const char *what;
 
-	if (o->j) {
-		json_string(o->j, "leap_state",
-			    state < ARRAY_SIZE(leap_states) ?
-			    leap_states[state] : "unknown");
-		json_u64(o->j, "leap_real_ns", at);
-		return;
-	}
 	switch (state) {
 	case TSMON_LEAP_NONE:
-		line(o, "leap second", "none");
+		line(o, f->label, "none");
 		return;
 	case TSMON_LEAP_INSERT_PENDING:
 		what = "insertion";
@@ -250,149 +446,74 @@ static void show_leap(const struct out *o, const struct status *s)
 		fmt_leap(t, sizeof(t), at, TSMON_LEAP_DELETE);
 		break;
 	default:
-		line(o, "leap second", "unknown state %" PRIu32, state);
+		line(o, f->label, "unknown state %" PRIu32, state);
 		return;
 	}
 	if (at >= s->now_real)
-		line(o, "leap second", "%s pending at %s (in %s)", what, t,
+		line(o, f->label, "%s pending at %s (in %s)", what, t,
 		     fmt_span(span, sizeof(span), at - s->now_real));
 	else
-		line(o, "leap second", "%s pending at %s (%s ago)", what, t,
+		line(o, f->label, "%s pending at %s (%s ago)", what, t,
 		     fmt_span(span, sizeof(span), s->now_real - at));
 }
 
-static void show_ntp_status(const struct out *o, const struct status *s)
+static void text_ntp_status(const struct out *o, const struct status *s,
+			    const void *base, const struct field *f)
 {
-	uint32_t st = s->h.ntp_status;
-
-	if (!(s->h.hooks & TSMON_HOOK_ADJTIMEX)) {
-		if (o->j) {
-			json_null(o->j, "ntp_status");
-			json_null(o->j, "ntp_status_flags");
-		} else {
-			line(o, "ntp status",
-			     "unknown (adjtimex hook not attached)");
-		}
-		return;
-	}
-	if (o->j) {
-		json_u64(o->j, "ntp_status", st);
-	} else {
-		fprintf(o->f, "%-*s0x%04" PRIx32 " ", LABEL_WIDTH,
-			"ntp status", st);
-	}
-	print_bits(o, "ntp_status_flags", st, &sta_bits, " ");
-	if (!o->j)
-		fputc('\n', o->f);
+	fprintf(o->f, "%-*s0x%04" PRIx32 " ", LABEL_WIDTH, f->label,
+		s->h.ntp_status);
+	print_bits(o, NULL, s->h.ntp_status, &sta_bits, " ");
+	fputc('\n', o->f);
 }
 
-/*
- * The "ntp" object: every key is there, null when its value is unknown:
- * all of them without the adjtimex hook, the values of the latest call
- * before any call, and those of sync updates before enough of them.
- */
-static void json_ntp(const struct out *o, const struct tsmon_health *h)
+static void text_ntp_state(const struct out *o, const struct status *s,
+			   const void *base, const struct field *f)
 {
-	struct json *j = o->j;
-	bool hook = h->hooks & TSMON_HOOK_ADJTIMEX;
-	bool captured = hook && h->ntp_captures;
-	bool synced = hook && h->ntp_syncs;
-	bool intervals = hook && h->ntp_syncs >= 2;
-
-	json_object_begin(j, "ntp");
-	if (hook && h->ntp_state != TSMON_NTP_STATE_UNKNOWN)
-		json_string(j, "state", ntp_state_name(h->ntp_state));
-	else
-		json_null(j, "state");
-	json_u64_or_null(j, "captures", hook, h->ntp_captures);
-	json_u64_or_null(j, "capture_mono_ns", captured,
-			 h->ntp_capture_mono_ns);
-	json_u64_or_null(j, "capture_modes", captured, h->ntp_capture_modes);
-	if (captured)
-		print_bits(o, "capture_mode_flags", h->ntp_capture_modes,
-			   &adj_bits, NULL);
-	else
-		json_null(j, "capture_mode_flags");
-	json_u64_or_null(j, "status", captured, h->ntp_status);
-	if (captured)
-		print_bits(o, "status_flags", h->ntp_status, &sta_bits, NULL);
-	else
-		json_null(j, "status_flags");
-	json_u64_or_null(j, "maxerror_ns", captured, h->ntp_maxerror_ns);
-	json_u64_or_null(j, "esterror_ns", captured, h->ntp_esterror_ns);
-	json_s64_or_null(j, "offset_ns", captured,
-			 (int64_t)h->ntp_offset_ns);
-	json_s64_or_null(j, "freq_ppb", captured, (int64_t)h->ntp_freq_ppb);
-	json_s64_or_null(j, "constant", captured, (int32_t)h->ntp_constant);
-	json_u64_or_null(j, "tick_us", captured, h->ntp_tick_us);
-	json_u64_or_null(j, "syncs", hook, h->ntp_syncs);
-	json_u64_or_null(j, "sync_mono_ns", synced, h->sync_mono_ns);
-	/* A source that asserted no error has none to show. */
-	json_u64_or_null(j, "sync_maxerror_ns", synced &&
-			 h->sync_maxerror_ns != TSMON_SYNC_ERROR_UNKNOWN,
-			 h->sync_maxerror_ns);
-	if (synced) {
-		json_bool(j, "sync_error_unknown",
-			  h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN);
-		json_u64(j, "sync_offset_ns", h->sync_offset_ns);
-		print_bits(o, "sync_flags", h->sync_flags, &sync_flag_bits,
-			   NULL);
-		json_u64(j, "sync_budget_ns", h->sync_budget_ns);
-	} else {
-		json_null(j, "sync_error_unknown");
-		json_null(j, "sync_offset_ns");
-		json_null(j, "sync_flags");
-		json_null(j, "sync_budget_ns");
-	}
-	json_u64_or_null(j, "sync_esterror_ns", synced, h->sync_esterror_ns);
-	json_u64_or_null(j, "sync_interval_ns", intervals,
-			 h->sync_interval_ns);
-	json_u64_or_null(j, "sync_last_interval_ns", intervals,
-			 h->sync_last_interval_ns);
-	json_object_end(j);
+	line(o, f->label, "%s (%s)", ntp_state_name(s->h.ntp_state),
+	     ntp_state_desc(s->h.ntp_state));
 }
 
-static void text_ntp_capture(const struct out *o, const struct status *s)
+static void text_ntp_captures(const struct out *o, const struct status *s,
+			      const void *base, const struct field *f)
 {
 	const struct tsmon_health *h = &s->h;
-	char a[FMT_LEN], p[FMT_LEN];
+	char a[FMT_LEN];
 
-	line(o, "ntp captures", "%" PRIu64 ", last %s",
-	     (uint64_t)h->ntp_captures,
-	     when(a, sizeof(a), s, h->ntp_capture_mono_ns));
-	if (!h->ntp_capture_modes) {
-		line(o, "", "modes 0 (a read)");
-	} else {
-		fprintf(o->f, "%-*smodes 0x%04" PRIx32 ": ", LABEL_WIDTH, "",
-			h->ntp_capture_modes);
-		print_bits(o, NULL, h->ntp_capture_modes, &adj_bits, " ");
-		fputc('\n', o->f);
-	}
-	line(o, "ntp maxerror", "%s", amount_ns(a, sizeof(a),
-						h->ntp_maxerror_ns));
-	line(o, "ntp esterror", "%s", amount_ns(a, sizeof(a),
-						h->ntp_esterror_ns));
-	line(o, "ntp offset", "%s (%" PRId64 " ns)",
-	     fmt_delta(a, sizeof(a), (int64_t)h->ntp_offset_ns),
-	     (int64_t)h->ntp_offset_ns);
-	line(o, "ntp frequency", "%s ppm (%" PRId64 " ppb)",
-	     fmt_ppm(p, sizeof(p), (int64_t)h->ntp_freq_ppb),
-	     (int64_t)h->ntp_freq_ppb);
-	line(o, "ntp constant", "%" PRId32, (int32_t)h->ntp_constant);
-	line(o, "ntp tick", "%" PRIu32 " us", h->ntp_tick_us);
+	if (!h->ntp_captures)
+		line(o, f->label, "0");
+	else
+		line(o, f->label, "%" PRIu64 ", last %s",
+		     (uint64_t)h->ntp_captures,
+		     when(a, sizeof(a), s, h->ntp_capture_mono_ns));
 }
 
-static void text_ntp_syncs(const struct out *o, const struct status *s)
+static void text_capture_modes(const struct out *o, const struct status *s,
+			       const void *base, const struct field *f)
+{
+	uint32_t modes = s->h.ntp_capture_modes;
+
+	if (!modes) {
+		line(o, f->label, "modes 0 (a read)");
+		return;
+	}
+	fprintf(o->f, "%-*smodes 0x%04" PRIx32 ": ", LABEL_WIDTH, f->label,
+		modes);
+	print_bits(o, NULL, modes, &adj_bits, " ");
+	fputc('\n', o->f);
+}
+
+/* What the daemon last reported through adjtimex, and how often. */
+static void text_syncs(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
 {
 	const struct tsmon_health *h = &s->h;
 	char a[FMT_LEN], b[FMT_LEN];
 
 	if (!h->ntp_syncs) {
-		line(o, "sync updates", "none");
+		line(o, f->label, "none");
 		return;
 	}
-	line(o, "sync updates", "%" PRIu64 ", last %s",
-	     (uint64_t)h->ntp_syncs,
+	line(o, f->label, "%" PRIu64 ", last %s", (uint64_t)h->ntp_syncs,
 	     when(a, sizeof(a), s, h->sync_mono_ns));
 	if (h->sync_flags & TSMON_SYNC_SETTLING)
 		line(o, "", "error unknown: the source set maxerror 0 within "
@@ -418,55 +539,24 @@ static void text_ntp_syncs(const struct out *o, const struct status *s)
 		     fmt_span(b, sizeof(b), h->sync_last_interval_ns));
 }
 
-/*
- * What the kernel's NTP state was at the latest adjtimex call, and what
- * the daemon last reported through it (sync updates).
- */
-static void show_ntp(const struct out *o, const struct status *s)
+static void json_sync_error_unknown(const struct out *o,
+				    const struct status *s, const void *base,
+				    const struct field *f)
 {
-	const struct tsmon_health *h = &s->h;
-
-	show_ntp_status(o, s);
-	if (o->j) {
-		json_ntp(o, h);
-		return;
-	}
-	if (!(h->hooks & TSMON_HOOK_ADJTIMEX))
-		return;
-	line(o, "ntp state", "%s (%s)", ntp_state_name(h->ntp_state),
-	     ntp_state_desc(h->ntp_state));
-	if (h->ntp_captures)
-		text_ntp_capture(o, s);
-	else
-		line(o, "ntp captures", "0");
-	text_ntp_syncs(o, s);
+	json_bool(o->j, f->key,
+		  s->h.sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN);
 }
 
-static void show_last_step(const struct out *o, const struct status *s)
+/* ------------------------------------------------ steps and disruptions */
+
+static void text_last_step(const struct out *o, const struct status *s,
+			   const void *base, const struct field *f)
 {
 	const struct tsmon_health *h = &s->h;
 	int64_t delta = (int64_t)h->last_step_delta_ns;
 	char t[FMT_LEN], a[FMT_LEN], d[FMT_LEN];
 
-	if (!h->last_step_seq) {
-		if (o->j)
-			json_null(o->j, "last_step");
-		else
-			line(o, "last step", "none");
-		return;
-	}
-	if (o->j) {
-		json_object_begin(o->j, "last_step");
-		json_u64(o->j, "seq", h->last_step_seq);
-		json_u64(o->j, "mono_ns", h->last_step_mono_ns);
-		json_u64(o->j, "real_ns", h->last_step_real_ns);
-		json_s64(o->j, "delta_ns", delta);
-		json_string(o->j, "reason",
-			    step_reason_name(h->last_step_reason));
-		json_object_end(o->j);
-		return;
-	}
-	line(o, "last step", "%s%s, seq %" PRIu64,
+	line(o, f->label, "%s%s, seq %" PRIu64,
 	     fmt_utc(t, sizeof(t), h->last_step_real_ns),
 	     ago(a, sizeof(a), s, h->last_step_mono_ns),
 	     (uint64_t)h->last_step_seq);
@@ -475,73 +565,58 @@ static void show_last_step(const struct out *o, const struct status *s)
 	     step_reason_name(h->last_step_reason));
 }
 
-/* The last event after which the clock cannot be trusted for a while. */
-static void show_disruption(const struct out *o, const struct status *s)
+static void text_disruption(const struct out *o, const struct status *s,
+			    const void *base, const struct field *f)
 {
 	const struct tsmon_health *h = &s->h;
 	char a[FMT_LEN];
 	const char *name;
-	bool known;
 
-	known = !tsmon_event_type_name(h->disrupt_type, &name);
-	if (!known)
-		name = "unknown";
-	if (o->j) {
-		if (!h->disrupt_mono_ns) {
-			json_null(o->j, "disruption");
-			return;
-		}
-		json_object_begin(o->j, "disruption");
-		json_string(o->j, "type", name);
-		if (!known)
-			json_u64(o->j, "type_id", h->disrupt_type);
-		json_u64(o->j, "mono_ns", h->disrupt_mono_ns);
-		json_object_end(o->j);
-		return;
-	}
-	if (!h->disrupt_mono_ns)
-		line(o, "last disruption", "none");
-	else if (known)
-		line(o, "last disruption", "%s, %s", name,
+	if (!tsmon_event_type_name(h->disrupt_type, &name))
+		line(o, f->label, "%s, %s", name,
 		     when(a, sizeof(a), s, h->disrupt_mono_ns));
 	else
-		line(o, "last disruption", "type %" PRIu32 ", %s",
-		     h->disrupt_type,
+		line(o, f->label, "type %" PRIu32 ", %s", h->disrupt_type,
 		     when(a, sizeof(a), s, h->disrupt_mono_ns));
 }
 
-static void show_freq(const struct out *o, const struct status *s)
+/* An event type by name, and by number too when it has none. */
+static void json_event_type(const struct out *o, const struct status *s,
+			    const void *base, const struct field *f)
 {
-	int64_t ppb = (int64_t)s->h.freq_ppb;
-	char p[FMT_LEN];
+	uint32_t type = get_u(base, f);
+	const char *name;
 
-	if (o->j) {
-		json_s64(o->j, "freq_ppb", ppb);
-		json_u64(o->j, "tk_mult", s->h.tk_mult);
-		json_u64(o->j, "cs_mult", s->h.cs_mult);
-		json_u64(o->j, "cs_shift", s->h.cs_shift);
+	if (!tsmon_event_type_name(type, &name)) {
+		json_string(o->j, f->key, name);
 		return;
 	}
-	line(o, "frequency", "%s ppm (%" PRId64 " ppb)",
-	     fmt_ppm(p, sizeof(p), ppb), ppb);
-	line(o, "", "tk_mult %" PRIu32 ", cs_mult %" PRIu32 ", cs_shift %"
-	     PRIu32, s->h.tk_mult, s->h.cs_mult, s->h.cs_shift);
+	json_string(o->j, f->key, "unknown");
+	json_u64(o->j, "type_id", type);
+}
+
+static void text_mults(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
+{
+	line(o, f->label, "tk_mult %" PRIu32 ", cs_mult %" PRIu32
+	     ", cs_shift %" PRIu32, s->h.tk_mult, s->h.cs_mult, s->h.cs_shift);
 }
 
 /*
  * Every slot the library can name (lost markers are never stored, so they
  * have no count), and any other slot a newer module filled.
  */
-static void show_counts(const struct out *o, const struct status *s)
+static void show_counts(const struct out *o, const struct status *s,
+			const void *base, const struct field *f)
 {
-	const char *label = "events";
+	const char *label = f->label;
 	char key[32];
 	const char *name;
 	uint32_t type;
 	uint64_t n;
 
 	if (o->j)
-		json_object_begin(o->j, "event_counts");
+		json_object_begin(o->j, f->key);
 	for (type = 1; type < TSMON_EVENT_SLOTS; type++) {
 		n = s->h.event_count[type];
 		if (type == TSMON_EVENT_LOST)
@@ -563,58 +638,31 @@ static void show_counts(const struct out *o, const struct status *s)
 		json_object_end(o->j);
 }
 
-static void show_updated(const struct out *o, const struct status *s)
+static void text_updated(const struct out *o, const struct status *s,
+			 const void *base, const struct field *f)
 {
 	char m[FMT_LEN], a[FMT_LEN];
 
-	if (o->j) {
-		json_u64(o->j, "update_mono_ns", s->h.update_mono_ns);
-		return;
-	}
 	if (!s->h.update_mono_ns)
-		line(o, "updated", "never");
+		line(o, f->label, "never");
 	else
-		line(o, "updated", "mono %s%s",
+		line(o, f->label, "mono %s%s",
 		     fmt_mono(m, sizeof(m), s->h.update_mono_ns),
 		     ago(a, sizeof(a), s, s->h.update_mono_ns));
 }
 
-/*
- * The bounded read of CLOCK_REALTIME (tsmon_now()) and the model it was
- * made with: what a program using libtsmon would get at this instant.
- */
-static void show_bounded(const struct out *o, const struct status *s)
+/* ------------------------------------------------------ bounded clock */
+
+static void text_clock(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
 {
 	const struct tsmon_time *t = &s->time;
-	bool bounded = !(t->flags & TSMON_TIME_UNBOUNDED);
-	bool known = clock_status_name(t->status) != NULL;
-	char a[FMT_LEN], b[FMT_LEN];
 
-	if (o->j) {
-		json_s64(o->j, "offs_real_ns", (int64_t)s->h.offs_real_ns);
-		json_object_begin(o->j, "clock");
-		json_string(o->j, "status", known ?
-			    clock_status_name(t->status) : "unknown");
-		print_bits(o, "flags", t->flags, &time_flag_bits, NULL);
-		json_u64(o->j, "real_ns", t->real_ns);
-		json_u64(o->j, "mono_ns", t->mono_ns);
-		json_u64_or_null(o->j, "bound_ns", bounded, t->bound_ns);
-		json_u64_or_null(o->j, "earliest_ns", bounded, t->earliest_ns);
-		json_u64_or_null(o->j, "latest_ns", bounded, t->latest_ns);
-		json_u64_or_null(o->j, "sync_age_ns",
-				 t->sync_age_ns != UINT64_MAX, t->sync_age_ns);
-		json_u64(o->j, "drift_ppb", s->drift_ppb);
-		json_u64(o->j, "cooldown_ns", s->cooldown_ns);
-		json_object_end(o->j);
-		return;
-	}
-	line(o, "real - mono", "%s",
-	     fmt_step(a, sizeof(a), (int64_t)s->h.offs_real_ns));
-	if (known)
-		fprintf(o->f, "%-*s%s", LABEL_WIDTH, "clock",
+	if (clock_status_name(t->status))
+		fprintf(o->f, "%-*s%s", LABEL_WIDTH, f->label,
 			clock_status_text(t->status));
 	else
-		fprintf(o->f, "%-*sstatus %" PRIu32, LABEL_WIDTH, "clock",
+		fprintf(o->f, "%-*sstatus %" PRIu32, LABEL_WIDTH, f->label,
 			t->status);
 	if (t->flags) {
 		fputs(" (", o->f);
@@ -622,113 +670,132 @@ static void show_bounded(const struct out *o, const struct status *s)
 		fputc(')', o->f);
 	}
 	fputc('\n', o->f);
-	line(o, "", "drift %s ppm, cooldown %s",
+}
+
+/* The clock model the read was made with. */
+static void text_model(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
+{
+	char a[FMT_LEN], b[FMT_LEN];
+
+	line(o, f->label, "drift %s ppm, cooldown %s",
 	     fmt_ppm(a, sizeof(a), (int64_t)s->drift_ppb),
 	     fmt_secs(b, sizeof(b), s->cooldown_ns));
-	if (bounded)
-		line(o, "bound", "+/-%s", amount_ns(a, sizeof(a), t->bound_ns));
-	else
-		line(o, "bound", "unbounded");
-	line(o, "real time", "%s", fmt_utc(a, sizeof(a), t->real_ns));
-	if (!bounded)
-		return;
-	line(o, "earliest", "%s", fmt_utc(a, sizeof(a), t->earliest_ns));
-	line(o, "latest", "%s", fmt_utc(a, sizeof(a), t->latest_ns));
 }
 
-static void json_phc(const struct out *o, const struct tsmon_phc_slot *p)
+static void text_bound(const struct out *o, const struct status *s,
+		       const void *base, const struct field *f)
 {
-	struct json *j = o->j;
-	bool stepped = p->steps && p->last_step_mono_ns;
-	char name[NAME_LEN];
+	char a[FMT_LEN];
 
-	name_copy(name, p->name, sizeof(p->name), false);
-	json_object_begin(j, NULL);
-	json_u64(j, "index", p->index);
-	json_string(j, "name", name);
-	json_bool(j, "at_load", p->flags & TSMON_PHC_AT_LOAD);
-	json_u64(j, "steps", p->steps);
-	json_u64_or_null(j, "last_step_mono_ns", stepped,
-			 p->last_step_mono_ns);
-	json_s64_or_null(j, "last_step_delta_ns", stepped,
-			 (int64_t)p->last_step_delta_ns);
-	json_s64(j, "freq_ppb", (int64_t)p->freq_ppb);
-	json_u64(j, "freq_updates", p->freq_updates);
-	json_object_end(j);
+	line(o, f->label, "+/-%s", amount_ns(a, sizeof(a), s->time.bound_ns));
 }
 
-static void text_phc(const struct out *o, const struct status *s,
-		     const struct tsmon_phc_slot *p)
-{
-	int64_t delta = (int64_t)p->last_step_delta_ns;
-	int64_t ppb = (int64_t)p->freq_ppb;
-	char label[16], name[NAME_LEN], a[FMT_LEN], d[FMT_LEN];
+/* ------------------------------------------------------------- PHCs */
 
-	snprintf(label, sizeof(label), "ptp%" PRIu32, p->index);
+static void text_phc_name(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	const struct tsmon_phc_slot *p = base;
+	char label[16], name[NAME_LEN];
+
+	snprintf(label, sizeof(label), "%s%" PRIu32, f->label, p->index);
 	name_copy(name, p->name, sizeof(p->name), true);
 	line(o, label, "\"%s\"%s", name,
 	     p->flags & TSMON_PHC_AT_LOAD ? " (present at load)" : "");
-	if (!p->steps || !p->last_step_mono_ns)
-		line(o, "", "steps %" PRIu64, (uint64_t)p->steps);
+}
+
+static void text_phc_steps(const struct out *o, const struct status *s,
+			   const void *base, const struct field *f)
+{
+	const struct tsmon_phc_slot *p = base;
+	int64_t delta = (int64_t)p->last_step_delta_ns;
+	char a[FMT_LEN], d[FMT_LEN];
+
+	if (!phc_stepped(s, base))
+		line(o, f->label, "steps %" PRIu64, (uint64_t)p->steps);
 	else if (!delta)	/* what a settime records: it has no delta */
-		line(o, "", "steps %" PRIu64 ", last %s, delta 0 ns",
+		line(o, f->label, "steps %" PRIu64 ", last %s, delta 0 ns",
 		     (uint64_t)p->steps,
 		     when(a, sizeof(a), s, p->last_step_mono_ns));
 	else
-		line(o, "", "steps %" PRIu64 ", last %s, delta %s (%" PRId64
-		     " ns)", (uint64_t)p->steps,
+		line(o, f->label, "steps %" PRIu64 ", last %s, delta %s (%"
+		     PRId64 " ns)", (uint64_t)p->steps,
 		     when(a, sizeof(a), s, p->last_step_mono_ns),
 		     fmt_delta(d, sizeof(d), delta), delta);
-	line(o, "", "frequency %s ppm (%" PRId64 " ppb), %" PRIu64 " updates",
-	     fmt_ppm(a, sizeof(a), ppb), ppb, (uint64_t)p->freq_updates);
 }
 
-/*
- * The PTP hardware clocks registered now, and over netlink the limits on
- * how often their frequency changes are recorded.
- */
-static void show_phcs(const struct out *o, const struct status *s)
+static void text_phc_freq(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	const struct tsmon_phc_slot *p = base;
+	int64_t ppb = (int64_t)p->freq_ppb;
+	char a[FMT_LEN];
+
+	line(o, f->label, "frequency %s ppm (%" PRId64 " ppb), %" PRIu64
+	     " updates", fmt_ppm(a, sizeof(a), ppb), ppb,
+	     (uint64_t)p->freq_updates);
+}
+
+/* A slot of the PHC table, whose fields are relative to it. */
+static const struct field phc_fields[] = {
+	{ "ptp", "index", K_U, PHC(index), .text = text_phc_name },
+	{ NULL, "name", K_NAME, PHC(name) },
+	{ NULL, "at_load", K_FLAG, PHC(flags), .mask = TSMON_PHC_AT_LOAD },
+	{ "", "steps", K_U, PHC(steps), .text = text_phc_steps },
+	{ NULL, "last_step_mono_ns", K_U, PHC(last_step_mono_ns),
+	  .known = phc_stepped },
+	{ NULL, "last_step_delta_ns", K_S, PHC(last_step_delta_ns),
+	  .known = phc_stepped },
+	{ "", "freq_ppb", K_S, PHC(freq_ppb), .text = text_phc_freq },
+	{ NULL, "freq_updates", K_U, PHC(freq_updates) },
+};
+
+/* The PTP hardware clocks registered now. */
+static void show_phcs(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f)
 {
 	uint32_t n = s->h.phc_count, i;
 
 	/* a count beyond the table would be a corrupt block: show what fits */
 	if (n > TSMON_PHC_SLOTS)
 		n = TSMON_PHC_SLOTS;
-	if (o->j) {
-		json_array_begin(o->j, "phcs");
-		for (i = 0; i < n; i++)
-			json_phc(o, &s->h.phc[i]);
-		json_array_end(o->j);
-		json_u64(o->j, "phc_overflow", s->h.phc_overflow);
-		json_u64_or_null(o->j, "phc_freq_threshold_ppb", s->netlink,
-				 s->phc_freq_threshold_ppb);
-		json_u64_or_null(o->j, "phc_freq_interval_ms", s->netlink,
-				 s->phc_freq_interval_ms);
-		return;
-	}
-	if (!n)
-		line(o, "phcs", "none");
+	if (o->j)
+		json_array_begin(o->j, f->key);
+	else if (!n)
+		line(o, f->label, "none");
 	else
-		line(o, "phcs", "%" PRIu32, n);
-	for (i = 0; i < n; i++)
-		text_phc(o, s, &s->h.phc[i]);
-	if (s->h.phc_overflow)
-		line(o, "phc overflow", "%" PRIu32 " (PHCs that found no "
-		     "free slot)", s->h.phc_overflow);
-	if (s->netlink)
-		line(o, "phc freq filter", "changes of %" PRIu32 " ppb or "
-		     "more, at most one per %" PRIu32 " ms",
-		     s->phc_freq_threshold_ppb, s->phc_freq_interval_ms);
+		line(o, f->label, "%" PRIu32, n);
+	for (i = 0; i < n; i++) {
+		if (o->j)
+			json_object_begin(o->j, NULL);
+		show_fields(o, s, &s->h.phc[i], phc_fields,
+			    ARRAY_SIZE(phc_fields));
+		if (o->j)
+			json_object_end(o->j);
+	}
+	if (o->j)
+		json_array_end(o->j);
 }
 
-static void json_bool_or_null(struct json *j, const char *key, bool known,
-			      bool v)
+static void text_phc_overflow(const struct out *o, const struct status *s,
+			      const void *base, const struct field *f)
 {
-	if (known)
-		json_bool(j, key, v);
-	else
-		json_null(j, key);
+	if (s->h.phc_overflow)
+		line(o, f->label, "%" PRIu32 " (PHCs that found no free slot)",
+		     s->h.phc_overflow);
 }
+
+/* Over netlink: the limits on how often PHC frequency changes are kept. */
+static void text_phc_filter(const struct out *o, const struct status *s,
+			    const void *base, const struct field *f)
+{
+	line(o, f->label, "changes of %" PRIu32 " ppb or more, at most one "
+	     "per %" PRIu32 " ms", s->phc_freq_threshold_ppb,
+	     s->phc_freq_interval_ms);
+}
+
+/* ------------------------------------------------------------ VMClock */
 
 /*
  * The VMClock page's time, seconds and a fraction in units of 2^-64 s, as
@@ -762,105 +829,112 @@ static const char *vm_period(char *buf, size_t len, uint64_t frac,
 	return buf;
 }
 
+/* Set apart: what follows comes from the hypervisor, not this kernel. */
+static void text_heading(const struct out *o, const struct status *s,
+			 const void *base, const struct field *f)
+{
+	fprintf(o->f, "\n%s\n", f->label);
+}
+
+static void text_vm_state(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	switch (s->h.vm_state) {
+	case TSMON_VM_NONE:
+		line(o, f->label, "no VMClock device");
+		break;
+	case TSMON_VM_ACTIVE:
+		line(o, f->label, "active");
+		break;
+	case TSMON_VM_INVALID:
+		line(o, f->label, "invalid (a device without a usable "
+		     "VMClock v1 page)");
+		break;
+	case TSMON_VM_DISABLED:
+		line(o, f->label, "disabled (module parameter vmclock=0)");
+		break;
+	default:
+		line(o, f->label, "unknown state %" PRIu32, s->h.vm_state);
+		break;
+	}
+}
+
+/* The state by name, or by number when it has none. */
+static void json_vm_state(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	const char *name = vm_state_name(s->h.vm_state);
+
+	if (name)
+		json_string(o->j, f->key, name);
+	else
+		json_u64(o->j, f->key, s->h.vm_state);
+}
+
+static void text_vm_marker(const struct out *o, const struct status *s,
+			   const void *base, const struct field *f)
+{
+	line(o, f->label, "%" PRIu64 " (page seq count %" PRIu32 ")",
+	     (uint64_t)s->h.vm_marker, s->h.vm_seq_count);
+}
+
 /*
- * The "vm" object: every key is there. The state is null when the module
- * predates VMClock support (its block is too short to say); what the page
- * says is null unless a device is in use, and the time data is null as
- * well when the page names no counter: then the hypervisor gives no time.
+ * Disruptions seen are shown whatever the state now; that there were none
+ * is news only about a device being watched.
  */
-static void json_vm(const struct out *o, const struct status *s)
+static void text_vm_disruptions(const struct out *o, const struct status *s,
+				const void *base, const struct field *f)
 {
 	const struct tsmon_health *h = &s->h;
-	struct json *j = o->j;
-	bool known = status_has_vm(s);
-	bool page = known && h->vm_state == TSMON_VM_ACTIVE;
-	uint32_t bits = h->vm_state_bits;
-	uint64_t flags = h->vm_flags;
-	const char *state = vm_state_name(h->vm_state);
+	char m[FMT_LEN], a[FMT_LEN];
 
-	json_object_begin(j, "vm");
-	if (!known)
-		json_null(j, "state");
-	else if (state)
-		json_string(j, "state", state);
-	else
-		json_u64(j, "state", h->vm_state);
-	json_u64_or_null(j, "marker", page, h->vm_marker);
-	json_u64_or_null(j, "disruptions", known, h->vm_disruptions);
-	json_u64_or_null(j, "disruption_mono_ns",
-			 known && h->vm_disrupt_mono_ns, h->vm_disrupt_mono_ns);
-	json_u64_or_null(j, "seq_count", page, h->vm_seq_count);
-	if (page) {
-		print_enum(o, "clock_status", TSMON_VM_CLOCK_STATUS(bits),
-			   &vm_clock_statuses);
-		print_enum(o, "counter", TSMON_VM_COUNTER_ID(bits),
-			   &vm_counters);
-		print_enum(o, "time_type", TSMON_VM_TIME_TYPE(bits),
-			   &vm_time_types);
-		print_enum(o, "leap_indicator", TSMON_VM_LEAP_INDICATOR(bits),
-			   &vm_leap_indicators);
-		json_u64(j, "flags", flags);
-		print_bits(o, "flag_names", flags, &vmclock_bits, NULL);
-	} else {
-		json_null(j, "clock_status");
-		json_null(j, "counter");
-		json_null(j, "time_type");
-		json_null(j, "leap_indicator");
-		json_null(j, "flags");
-		json_null(j, "flag_names");
-	}
-	json_bool_or_null(j, "disruption_soon", page,
-			  flags & TSMON_VMCLOCK_DISRUPTION_SOON);
-	json_bool_or_null(j, "disruption_imminent", page,
-			  flags & TSMON_VMCLOCK_DISRUPTION_IMMINENT);
-	json_bool_or_null(j, "tai_offset_valid", page,
-			  flags & TSMON_VMCLOCK_TAI_OFFSET_VALID);
-	json_s64_or_null(j, "tai_offset",
-			 page && (flags & TSMON_VMCLOCK_TAI_OFFSET_VALID),
-			 (int32_t)h->vm_tai_offset);
-	json_u64_or_null(j, "gen_counter",
-			 page && (flags & TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT),
-			 h->vm_gen_counter);
-	if (!page || TSMON_VM_COUNTER_ID(bits) == TSMON_VM_COUNTER_NONE) {
-		json_null(j, "time");
-		json_object_end(j);
+	if (h->vm_disruptions && h->vm_disrupt_mono_ns)
+		line(o, f->label, "%" PRIu64 ", last at mono %s%s",
+		     (uint64_t)h->vm_disruptions,
+		     fmt_mono(m, sizeof(m), h->vm_disrupt_mono_ns),
+		     ago(a, sizeof(a), s, h->vm_disrupt_mono_ns));
+	else if (h->vm_disruptions)
+		line(o, f->label, "%" PRIu64, (uint64_t)h->vm_disruptions);
+	else if (h->vm_state == TSMON_VM_ACTIVE)
+		line(o, f->label, "none");
+}
+
+static void text_vm_flags(const struct out *o, const struct status *s,
+			  const void *base, const struct field *f)
+{
+	uint64_t flags = s->h.vm_flags;
+
+	if (!flags) {
+		line(o, f->label, "none");
 		return;
 	}
-	json_object_begin(j, "time");
-	json_u64(j, "time_sec", h->vm_time_sec);
-	json_u64(j, "time_frac_sec", h->vm_time_frac_sec);
-	json_u64_or_null(j, "esterror_ns", flags & VMCLOCK_TIME_ESTERROR_VALID,
-			 h->vm_time_esterror_ns);
-	json_u64_or_null(j, "maxerror_ns",
-			 flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID,
-			 h->vm_time_maxerror_ns);
-	json_u64(j, "counter_value", h->vm_counter_value);
-	json_u64(j, "counter_period_frac_sec", h->vm_counter_period_frac_sec);
-	json_u64(j, "counter_period_shift", h->vm_counter_period_shift);
-	json_object_end(j);
-	json_object_end(j);
+	fprintf(o->f, "%-*s0x%" PRIx64 " (", LABEL_WIDTH, f->label, flags);
+	print_bits(o, NULL, flags, &vmclock_bits, ", ");
+	fputs(")\n", o->f);
 }
 
-/* "vm label  value", the value one of a page's one-byte fields by name. */
-static void text_vm_enum(const struct out *o, const char *label, uint32_t v,
-			 const struct enum_names *names)
+static void text_vm_tai(const struct out *o, const struct status *s,
+			const void *base, const struct field *f)
 {
-	fprintf(o->f, "%-*s", LABEL_WIDTH, label);
-	print_enum(o, NULL, v, names);
-	fputc('\n', o->f);
+	if (vm_tai_valid(s, base))
+		line(o, f->label, "%" PRId32 " s", (int32_t)s->h.vm_tai_offset);
+	else
+		line(o, f->label, "unknown (not valid in the page)");
 }
 
-static void text_vm_time(const struct out *o, const struct tsmon_health *h)
+static void text_vm_time(const struct out *o, const struct status *s,
+			 const void *base, const struct field *f)
 {
+	const struct tsmon_health *h = &s->h;
 	uint64_t flags = h->vm_flags;
 	char a[FMT_LEN], b[FMT_LEN];
 
-	if (TSMON_VM_COUNTER_ID(h->vm_state_bits) == TSMON_VM_COUNTER_NONE) {
-		line(o, "vm time", "no time data from the hypervisor "
+	if (!vm_time_known(s, base)) {
+		line(o, f->label, "no time data from the hypervisor "
 		     "(counter none)");
 		return;
 	}
-	fprintf(o->f, "%-*s%s (", LABEL_WIDTH, "vm time",
+	fprintf(o->f, "%-*s%s (", LABEL_WIDTH, f->label,
 		vm_time(a, sizeof(a), h->vm_time_sec, h->vm_time_frac_sec));
 	print_enum(o, NULL, TSMON_VM_TIME_TYPE(h->vm_state_bits),
 		   &vm_time_types);
@@ -882,113 +956,342 @@ static void text_vm_time(const struct out *o, const struct tsmon_health *h)
 	     h->vm_counter_period_shift);
 }
 
-static void text_vm(const struct out *o, const struct status *s)
-{
-	const struct tsmon_health *h = &s->h;
-	uint32_t bits = h->vm_state_bits;
-	uint64_t flags = h->vm_flags;
-	char m[FMT_LEN], a[FMT_LEN];
+/* ------------------------------------------------------------ the table */
 
-	/* set apart: what follows comes from the hypervisor, not this kernel */
-	fputs("\nVirtual machine\n", o->f);
-	if (!status_has_vm(s)) {
-		line(o, "vm clock", "unknown (the module predates VMClock "
-		     "support)");
-		return;
-	}
-	switch (h->vm_state) {
-	case TSMON_VM_NONE:
-		line(o, "vm clock", "no VMClock device");
-		break;
-	case TSMON_VM_ACTIVE:
-		line(o, "vm clock", "active");
-		line(o, "vm marker", "%" PRIu64 " (page seq count %" PRIu32 ")",
-		     (uint64_t)h->vm_marker, h->vm_seq_count);
-		break;
-	case TSMON_VM_INVALID:
-		line(o, "vm clock", "invalid (a device without a usable "
-		     "VMClock v1 page)");
-		break;
-	case TSMON_VM_DISABLED:
-		line(o, "vm clock", "disabled (module parameter vmclock=0)");
-		break;
-	default:
-		line(o, "vm clock", "unknown state %" PRIu32, h->vm_state);
-		break;
-	}
+static const struct field status_fields[] = {
+	/* the module instance; the family's reply has no load time */
+	{ "instance", "abi_version", K_U, ST(info.abi_version),
+	  .text = text_instance },
+	{ NULL, "instance_id", K_U, ST(info.instance_id) },
+	{ "loaded at", "load_real_ns", K_U, ST(info.load_real_ns),
+	  .known = from_region, .unknown = "not available over netlink",
+	  .text = text_loaded },
+	{ NULL, "load_mono_ns", K_U, ST(info.load_mono_ns),
+	  .known = from_region },
+	{ "ring", "ring_entries", K_U, ST(info.ring_entries),
+	  .text = text_ring },
+	{ NULL, "record_size", K_U, ST(info.record_size) },
+	{ NULL, "head", K_U, ST(head) },
+
+	/* what the module watches, and what it may have missed */
+	{ "hooks", "hooks", K_BITS, ST(h.hooks), .bits = &hook_bits,
+	  .text = text_hooks },
+	{ "probe misses", "probes_missed", K_U, ST(h.probes_missed),
+	  .known = probe_counts, .unknown = "not counted by this module",
+	  .text = text_probe_misses },
+	{ NULL, "probes_missed_ntp", K_U, ST(h.probes_missed_ntp),
+	  .known = probe_counts },
+	{ NULL, "ntp_lost", K_U, ST(h.ntp_lost), .known = probe_counts },
+
+	{ "clocksource", "clocksource", K_NAME, ST(h.clocksource),
+	  .known = has_clocksource, .unknown = "unknown" },
+	{ "tai offset", "tai_offset", K_S, ST(h.tai_offset), .unit = " s" },
+	{ "leap second", "leap_state", K_STR, ST(h.leap_state),
+	  .str = leap_state_name, .text = text_leap },
+	{ NULL, "leap_real_ns", K_U, ST(h.leap_real_ns) },
+
 	/*
-	 * Disruptions seen are shown whatever the state now; that there
-	 * were none is news only about a device being watched.
+	 * The kernel's NTP state at the latest adjtimex call, and what the
+	 * daemon last reported through it (sync updates).
 	 */
-	if (h->vm_disruptions && h->vm_disrupt_mono_ns)
-		line(o, "vm disruptions", "%" PRIu64 ", last at mono %s%s",
-		     (uint64_t)h->vm_disruptions,
-		     fmt_mono(m, sizeof(m), h->vm_disrupt_mono_ns),
-		     ago(a, sizeof(a), s, h->vm_disrupt_mono_ns));
-	else if (h->vm_disruptions)
-		line(o, "vm disruptions", "%" PRIu64,
-		     (uint64_t)h->vm_disruptions);
-	else if (h->vm_state == TSMON_VM_ACTIVE)
-		line(o, "vm disruptions", "none");
-	if (h->vm_state != TSMON_VM_ACTIVE)
-		return;
+	{ "ntp status", "ntp_status", K_U, ST(h.ntp_status),
+	  .known = adjtimex_hook,
+	  .unknown = "unknown (adjtimex hook not attached)",
+	  .text = text_ntp_status },
+	{ NULL, "ntp_status_flags", K_BITS, ST(h.ntp_status),
+	  .known = adjtimex_hook, .bits = &sta_bits },
+	{ .key = "ntp", .kind = K_OBJECT },
+	{ "ntp state", NULL, K_U, ST(h.ntp_state), .known = adjtimex_hook,
+	  .text = text_ntp_state },
+	{ NULL, "state", K_STR, ST(h.ntp_state), .known = ntp_state_known,
+	  .str = ntp_state_name },
+	{ "ntp captures", "captures", K_U, ST(h.ntp_captures),
+	  .known = adjtimex_hook, .text = text_ntp_captures },
+	{ NULL, "capture_mono_ns", K_U, ST(h.ntp_capture_mono_ns),
+	  .known = ntp_captured },
+	{ "", "capture_modes", K_U, ST(h.ntp_capture_modes),
+	  .known = ntp_captured, .text = text_capture_modes },
+	{ NULL, "capture_mode_flags", K_BITS, ST(h.ntp_capture_modes),
+	  .known = ntp_captured, .bits = &adj_bits },
+	{ NULL, "status", K_U, ST(h.ntp_status), .known = ntp_captured },
+	{ NULL, "status_flags", K_BITS, ST(h.ntp_status),
+	  .known = ntp_captured, .bits = &sta_bits },
+	{ "ntp maxerror", "maxerror_ns", K_U, ST(h.ntp_maxerror_ns),
+	  .known = ntp_captured, .text = text_amount },
+	{ "ntp esterror", "esterror_ns", K_U, ST(h.ntp_esterror_ns),
+	  .known = ntp_captured, .text = text_amount },
+	{ "ntp offset", "offset_ns", K_S, ST(h.ntp_offset_ns),
+	  .known = ntp_captured, .text = text_delta },
+	{ "ntp frequency", "freq_ppb", K_S, ST(h.ntp_freq_ppb),
+	  .known = ntp_captured, .text = text_ppm },
+	{ "ntp constant", "constant", K_S, ST(h.ntp_constant),
+	  .known = ntp_captured },
+	{ "ntp tick", "tick_us", K_U, ST(h.ntp_tick_us),
+	  .known = ntp_captured, .unit = " us" },
+	{ "sync updates", "syncs", K_U, ST(h.ntp_syncs),
+	  .known = adjtimex_hook, .text = text_syncs },
+	{ NULL, "sync_mono_ns", K_U, ST(h.sync_mono_ns), .known = ntp_synced },
+	{ NULL, "sync_maxerror_ns", K_U, ST(h.sync_maxerror_ns),
+	  .known = sync_error_known },
+	{ NULL, "sync_error_unknown", K_CUSTOM, .known = ntp_synced,
+	  .json = json_sync_error_unknown },
+	{ NULL, "sync_offset_ns", K_U, ST(h.sync_offset_ns),
+	  .known = ntp_synced },
+	{ NULL, "sync_flags", K_BITS, ST(h.sync_flags), .known = ntp_synced,
+	  .bits = &sync_flag_bits },
+	{ NULL, "sync_budget_ns", K_U, ST(h.sync_budget_ns),
+	  .known = ntp_synced },
+	{ NULL, "sync_esterror_ns", K_U, ST(h.sync_esterror_ns),
+	  .known = ntp_synced },
+	{ NULL, "sync_interval_ns", K_U, ST(h.sync_interval_ns),
+	  .known = sync_intervals },
+	{ NULL, "sync_last_interval_ns", K_U, ST(h.sync_last_interval_ns),
+	  .known = sync_intervals },
+	{ .kind = K_END },
 
-	text_vm_enum(o, "vm clock status", TSMON_VM_CLOCK_STATUS(bits),
-		     &vm_clock_statuses);
-	text_vm_enum(o, "vm counter", TSMON_VM_COUNTER_ID(bits), &vm_counters);
-	text_vm_enum(o, "vm time type", TSMON_VM_TIME_TYPE(bits),
-		     &vm_time_types);
-	text_vm_enum(o, "vm leap", TSMON_VM_LEAP_INDICATOR(bits),
-		     &vm_leap_indicators);
-	if (!flags) {
-		line(o, "vm flags", "none");
-	} else {
-		fprintf(o->f, "%-*s0x%" PRIx64 " (", LABEL_WIDTH, "vm flags",
-			flags);
-		print_bits(o, NULL, flags, &vmclock_bits, ", ");
-		fputs(")\n", o->f);
-	}
-	if (flags & TSMON_VMCLOCK_TAI_OFFSET_VALID)
-		line(o, "vm tai offset", "%" PRId32 " s",
-		     (int32_t)h->vm_tai_offset);
-	else
-		line(o, "vm tai offset", "unknown (not valid in the page)");
-	if (flags & TSMON_VMCLOCK_VM_GEN_COUNTER_PRESENT)
-		line(o, "vm generation", "%" PRIu64,
-		     (uint64_t)h->vm_gen_counter);
-	text_vm_time(o, h);
-}
+	{ "last step", "last_step", K_OBJECT, .known = stepped,
+	  .unknown = "none", .text = text_last_step },
+	{ NULL, "seq", K_U, ST(h.last_step_seq) },
+	{ NULL, "mono_ns", K_U, ST(h.last_step_mono_ns) },
+	{ NULL, "real_ns", K_U, ST(h.last_step_real_ns) },
+	{ NULL, "delta_ns", K_S, ST(h.last_step_delta_ns) },
+	{ NULL, "reason", K_STR, ST(h.last_step_reason),
+	  .str = step_reason_name },
+	{ .kind = K_END },
 
-/*
- * The hypervisor's VMClock device: whether there is one, the disruptions
- * (live migrations, snapshot restores) its marker showed since load, and
- * a copy of what its page says about the host's clock.
- */
-static void show_vm(const struct out *o, const struct status *s)
-{
-	if (o->j)
-		json_vm(o, s);
-	else
-		text_vm(o, s);
-}
+	/* the last event after which the clock cannot be trusted a while */
+	{ "last disruption", "disruption", K_OBJECT, .known = disrupted,
+	  .unknown = "none", .text = text_disruption },
+	{ NULL, "type", K_CUSTOM, ST(h.disrupt_type), .json = json_event_type },
+	{ NULL, "mono_ns", K_U, ST(h.disrupt_mono_ns) },
+	{ .kind = K_END },
 
-static void (*const sections[])(const struct out *, const struct status *) = {
-	show_instance,
-	show_ring,
-	show_hooks,
-	show_clocksource,
-	show_leap,
-	show_ntp,
-	show_last_step,
-	show_disruption,
-	show_freq,
-	show_counts,
-	show_updated,
-	show_bounded,
-	show_phcs,
-	show_vm,
+	{ "frequency", "freq_ppb", K_S, ST(h.freq_ppb), .text = text_ppm },
+	{ "", "tk_mult", K_U, ST(h.tk_mult), .text = text_mults },
+	{ NULL, "cs_mult", K_U, ST(h.cs_mult) },
+	{ NULL, "cs_shift", K_U, ST(h.cs_shift) },
+	{ "events", "event_counts", K_CUSTOM, .text = show_counts,
+	  .json = show_counts },
+	{ "updated", "update_mono_ns", K_U, ST(h.update_mono_ns),
+	  .text = text_updated },
+
+	/*
+	 * The bounded read of CLOCK_REALTIME (tsmon_now()) and the model it
+	 * was made with: what a program using libtsmon would get now.
+	 */
+	{ "real - mono", "offs_real_ns", K_S, ST(h.offs_real_ns),
+	  .text = text_step },
+	{ "clock", "clock", K_OBJECT, .text = text_clock },
+	{ NULL, "status", K_STR, ST(time.status), .str = clock_name },
+	{ NULL, "flags", K_BITS, ST(time.flags), .bits = &time_flag_bits },
+	{ "", NULL, K_CUSTOM, .text = text_model },
+	{ NULL, "real_ns", K_U, ST(time.real_ns) },
+	{ NULL, "mono_ns", K_U, ST(time.mono_ns) },
+	{ "bound", "bound_ns", K_U, ST(time.bound_ns), .known = bounded,
+	  .unknown = "unbounded", .text = text_bound },
+	{ "real time", NULL, K_U, ST(time.real_ns), .text = text_utc },
+	{ "earliest", "earliest_ns", K_U, ST(time.earliest_ns),
+	  .known = bounded, .text = text_utc },
+	{ "latest", "latest_ns", K_U, ST(time.latest_ns), .known = bounded,
+	  .text = text_utc },
+	{ NULL, "sync_age_ns", K_U, ST(time.sync_age_ns),
+	  .known = sync_age_known },
+	{ NULL, "drift_ppb", K_U, ST(drift_ppb) },
+	{ NULL, "cooldown_ns", K_U, ST(cooldown_ns) },
+	{ .kind = K_END },
+
+	{ "phcs", "phcs", K_CUSTOM, .text = show_phcs, .json = show_phcs },
+	{ "phc overflow", "phc_overflow", K_U, ST(h.phc_overflow),
+	  .text = text_phc_overflow },
+	{ "phc freq filter", "phc_freq_threshold_ppb", K_U,
+	  ST(phc_freq_threshold_ppb), .known = from_netlink,
+	  .text = text_phc_filter },
+	{ NULL, "phc_freq_interval_ms", K_U, ST(phc_freq_interval_ms),
+	  .known = from_netlink },
+
+	/*
+	 * The hypervisor's VMClock device: whether there is one, the
+	 * disruptions (live migrations, snapshot restores) its marker
+	 * showed since load, and a copy of what its page says about the
+	 * host's clock.
+	 */
+	{ "Virtual machine", "vm", K_OBJECT, .text = text_heading },
+	{ "vm clock", "state", K_CUSTOM, .known = vm_known,
+	  .unknown = "unknown (the module predates VMClock support)",
+	  .text = text_vm_state, .json = json_vm_state },
+	{ "vm marker", "marker", K_U, ST(h.vm_marker), .known = vm_page,
+	  .text = text_vm_marker },
+	{ "vm disruptions", "disruptions", K_U, ST(h.vm_disruptions),
+	  .known = vm_known, .text = text_vm_disruptions },
+	{ NULL, "disruption_mono_ns", K_U, ST(h.vm_disrupt_mono_ns),
+	  .known = vm_disrupt_known },
+	{ NULL, "seq_count", K_U, ST(h.vm_seq_count), .known = vm_page },
+	{ "vm clock status", "clock_status", K_ENUM, ST(h.vm_state_bits),
+	  .known = vm_page, .enums = &vm_clock_statuses, .shift = 0 },
+	{ "vm counter", "counter", K_ENUM, ST(h.vm_state_bits),
+	  .known = vm_page, .enums = &vm_counters, .shift = 8 },
+	{ "vm time type", "time_type", K_ENUM, ST(h.vm_state_bits),
+	  .known = vm_page, .enums = &vm_time_types, .shift = 16 },
+	{ "vm leap", "leap_indicator", K_ENUM, ST(h.vm_state_bits),
+	  .known = vm_page, .enums = &vm_leap_indicators, .shift = 24 },
+	{ "vm flags", "flags", K_U, ST(h.vm_flags), .known = vm_page,
+	  .text = text_vm_flags },
+	{ NULL, "flag_names", K_BITS, ST(h.vm_flags), .known = vm_page,
+	  .bits = &vmclock_bits },
+	{ NULL, "disruption_soon", K_FLAG, ST(h.vm_flags), .known = vm_page,
+	  .mask = TSMON_VMCLOCK_DISRUPTION_SOON },
+	{ NULL, "disruption_imminent", K_FLAG, ST(h.vm_flags),
+	  .known = vm_page, .mask = TSMON_VMCLOCK_DISRUPTION_IMMINENT },
+	{ NULL, "tai_offset_valid", K_FLAG, ST(h.vm_flags), .known = vm_page,
+	  .mask = TSMON_VMCLOCK_TAI_OFFSET_VALID },
+	{ "vm tai offset", NULL, K_S, ST(h.vm_tai_offset), .known = vm_page,
+	  .text = text_vm_tai },
+	{ NULL, "tai_offset", K_S, ST(h.vm_tai_offset),
+	  .known = vm_tai_valid },
+	{ "vm generation", "gen_counter", K_U, ST(h.vm_gen_counter),
+	  .known = vm_gen_present },
+	{ "vm time", NULL, K_CUSTOM, .known = vm_page, .text = text_vm_time },
+	{ NULL, "time", K_OBJECT, .known = vm_time_known },
+	{ NULL, "time_sec", K_U, ST(h.vm_time_sec) },
+	{ NULL, "time_frac_sec", K_U, ST(h.vm_time_frac_sec) },
+	{ NULL, "esterror_ns", K_U, ST(h.vm_time_esterror_ns),
+	  .known = vm_esterror_valid },
+	{ NULL, "maxerror_ns", K_U, ST(h.vm_time_maxerror_ns),
+	  .known = vm_maxerror_valid },
+	{ NULL, "counter_value", K_U, ST(h.vm_counter_value) },
+	{ NULL, "counter_period_frac_sec", K_U,
+	  ST(h.vm_counter_period_frac_sec) },
+	{ NULL, "counter_period_shift", K_U, ST(h.vm_counter_period_shift) },
+	{ .kind = K_END },
+	{ .kind = K_END },
 };
 
+static void show_text(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f, bool known)
+{
+	char name[NAME_LEN];
+
+	if (!f->label)
+		return;
+	if (!known) {
+		if (f->unknown)
+			line(o, f->label, "%s", f->unknown);
+		return;
+	}
+	if (f->text) {
+		f->text(o, s, base, f);
+		return;
+	}
+	switch (f->kind) {
+	case K_U:
+		line(o, f->label, "%" PRIu64 "%s", get_u(base, f),
+		     f->unit ? f->unit : "");
+		break;
+	case K_S:
+		line(o, f->label, "%" PRId64 "%s", get_s(base, f),
+		     f->unit ? f->unit : "");
+		break;
+	case K_NAME:
+		name_copy(name, (const char *)base + f->off, f->size, true);
+		line(o, f->label, "%s", name);
+		break;
+	case K_ENUM:
+		fprintf(o->f, "%-*s", LABEL_WIDTH, f->label);
+		print_enum(o, NULL, (get_u(base, f) >> f->shift) & 0xff,
+			   f->enums);
+		fputc('\n', o->f);
+		break;
+	default:
+		/* the others have no plain text: a label needs text() */
+		break;
+	}
+}
+
+static void show_json(const struct out *o, const struct status *s,
+		      const void *base, const struct field *f, bool known)
+{
+	struct json *j = o->j;
+	char name[NAME_LEN];
+
+	if (!f->key)
+		return;
+	if (!known) {
+		json_null(j, f->key);
+		return;
+	}
+	switch (f->kind) {
+	case K_U:
+		json_u64(j, f->key, get_u(base, f));
+		break;
+	case K_S:
+		json_s64(j, f->key, get_s(base, f));
+		break;
+	case K_NAME:
+		name_copy(name, (const char *)base + f->off, f->size, false);
+		json_string(j, f->key, name);
+		break;
+	case K_STR:
+		json_string(j, f->key, f->str(get_u(base, f)));
+		break;
+	case K_BITS:
+		print_bits(o, f->key, get_u(base, f), f->bits, NULL);
+		break;
+	case K_FLAG:
+		json_bool(j, f->key, get_u(base, f) & f->mask);
+		break;
+	case K_ENUM:
+		print_enum(o, f->key, (get_u(base, f) >> f->shift) & 0xff,
+			   f->enums);
+		break;
+	case K_OBJECT:
+		json_object_begin(j, f->key);
+		break;
+	case K_END:
+		break;
+	case K_CUSTOM:
+		f->json(o, s, base, f);
+		break;
+	}
+}
+
+/* The index of the K_END that closes the object at fields[i]. */
+static size_t object_end(const struct field *fields, size_t n, size_t i)
+{
+	unsigned int depth = 0;
+
+	for (; i < n; i++) {
+		if (fields[i].kind == K_OBJECT)
+			depth++;
+		else if (fields[i].kind == K_END && !--depth)
+			break;
+	}
+	return i;
+}
+
+static void show_fields(const struct out *o, const struct status *s,
+			const void *base, const struct field *fields, size_t n)
+{
+	const struct field *f;
+	bool known;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		f = &fields[i];
+		if (f->kind == K_END) {
+			if (o->j)
+				json_object_end(o->j);
+			continue;
+		}
+		known = !f->known || f->known(s, base);
+		if (o->j)
+			show_json(o, s, base, f, known);
+		else
+			show_text(o, s, base, f, known);
+		/* an object not known is null, its fields unshown */
+		if (f->kind == K_OBJECT && !known)
+			i = object_end(fields, n, i);
+	}
+}
 
 enum format {
 	FORMAT_TEXT,
@@ -1059,21 +1362,13 @@ static bool parse_status_opts(int argc, char **argv, struct status *s,
 			*netlink = true;
 			break;
 		case OPT_DRIFT:
-			if (parse_drift(optarg, &s->drift_ppb)) {
-				fprintf(stderr, "tsmon status: --drift needs "
-					"parts per billion from 0 to "
-					"1000000000 or 'kernel', not '%s'\n",
-					optarg);
+			if (parse_drift_opt("status", optarg, &s->drift_ppb))
 				goto usage;
-			}
 			break;
 		case OPT_COOLDOWN:
-			if (parse_secs(optarg, &s->cooldown_ns)) {
-				fprintf(stderr, "tsmon status: --cooldown "
-					"needs seconds (such as 5 or 0.25), "
-					"not '%s'\n", optarg);
+			if (parse_duration_opt("status", "--cooldown", optarg,
+					       &s->cooldown_ns))
 				goto usage;
-			}
 			break;
 		case 'h':
 			status_usage(stdout, true);
@@ -1100,7 +1395,6 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	struct out o = { .f = stdout };
 	bool netlink = false;
 	struct json j;
-	size_t i;
 	int ret;
 
 	if (parse_status_opts(argc, argv, &s, &format, &netlink, &ret))
@@ -1122,8 +1416,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		o.j = &j;
 		json_object_begin(&j, NULL);
 	}
-	for (i = 0; i < ARRAY_SIZE(sections); i++)
-		sections[i](&o, &s);
+	show_fields(&o, &s, &s, status_fields, ARRAY_SIZE(status_fields));
 	if (format == FORMAT_JSON)
 		json_object_end(&j);
 	return cli_finish_output(EXIT_OK);

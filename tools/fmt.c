@@ -116,9 +116,15 @@ const char *fmt_step(char *buf, size_t len, int64_t ns)
 	return buf;
 }
 
-const char *fmt_secs(char *buf, size_t len, uint64_t ns)
+const char *fmt_seconds(char *buf, size_t len, uint64_t ns)
 {
 	fmt_fixed(buf, len, "", ns, NSEC_PER_SEC, 9, true);
+	return buf;
+}
+
+const char *fmt_secs(char *buf, size_t len, uint64_t ns)
+{
+	fmt_seconds(buf, len, ns);
 	strncat(buf, "s", len - strlen(buf) - 1);
 	return buf;
 }

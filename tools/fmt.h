@@ -24,6 +24,8 @@ const char *fmt_mono(char *buf, size_t len, uint64_t ns);
 const char *fmt_step(char *buf, size_t len, int64_t ns);
 /* 12.5s: exact, trailing zeros dropped */
 const char *fmt_secs(char *buf, size_t len, uint64_t ns);
+/* 12.5: the same without the unit, for perfdata and Prometheus values */
+const char *fmt_seconds(char *buf, size_t len, uint64_t ns);
 /* 3h 2m: the two most significant units of an elapsed time */
 const char *fmt_span(char *buf, size_t len, uint64_t ns);
 /* -250 ms, +1.5 s: signed, in the largest fitting unit, 3 decimals at most */

@@ -211,3 +211,11 @@ void json_null(struct json *j, const char *key)
 	fputs("null", j->f);
 	json_value_done(j);
 }
+
+void json_u64_or_null(struct json *j, const char *key, bool known, uint64_t v)
+{
+	if (known)
+		json_u64(j, key, v);
+	else
+		json_null(j, key);
+}

@@ -52,5 +52,7 @@ void json_s64(struct json *j, const char *key, int64_t v);
 void json_string(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/* v, or null when it is not known. */
+void json_u64_or_null(struct json *j, const char *key, bool known, uint64_t v);
 
 #endif /* TSMON_TOOLS_JSON_H */

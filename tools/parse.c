@@ -28,36 +28,6 @@ int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-int parse_secs(const char *s, uint64_t *ns)
-{
-	char whole[32];
-	const char *dot = strchr(s, '.');
-	uint64_t secs, frac = 0, scale = NSEC_PER_SEC;
-	size_t len = dot ? (size_t)(dot - s) : strlen(s);
-
-	if (len == 0 || len >= sizeof(whole))
-		return -EINVAL;
-	memcpy(whole, s, len);
-	whole[len] = '\0';
-	if (parse_u64(whole, &secs) || secs > UINT64_MAX / NSEC_PER_SEC)
-		return -EINVAL;
-	if (dot) {
-		/* "5." and ".5" are not in the documented form */
-		if (!dot[1] || strlen(dot + 1) > 9)
-			return -EINVAL;
-		for (s = dot + 1; *s; s++) {
-			if (*s < '0' || *s > '9')
-				return -EINVAL;
-			scale /= 10;
-			frac += (uint64_t)(*s - '0') * scale;
-		}
-	}
-	if (secs * NSEC_PER_SEC > UINT64_MAX - frac)
-		return -EINVAL;
-	*ns = secs * NSEC_PER_SEC + frac;
-	return 0;
-}
-
 /* 100%: the largest drift tsmon_set_drift() takes */
 #define DRIFT_MAX_PPB	1000000000ULL
 
@@ -70,6 +40,15 @@ int parse_drift(const char *s, uint64_t *ppb)
 	if (parse_u64(s, ppb) || *ppb > DRIFT_MAX_PPB)
 		return -EINVAL;
 	return 0;
+}
+
+int parse_drift_opt(const char *cmd, const char *arg, uint64_t *ppb)
+{
+	if (!parse_drift(arg, ppb))
+		return 0;
+	fprintf(stderr, "tsmon %s: --drift needs parts per billion from 0 to "
+		"1000000000 or 'kernel', not '%s'\n", cmd, arg);
+	return -EINVAL;
 }
 
 static const struct {
@@ -97,7 +76,7 @@ int parse_duration(const char *s, uint64_t *ns)
 	if (*p < '0' || *p > '9')
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
 			return -EINVAL;
 		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
@@ -132,6 +111,16 @@ int parse_duration(const char *s, uint64_t *ns)
 	}
 	*ns = v;
 	return 0;
+}
+
+int parse_duration_opt(const char *cmd, const char *opt, const char *arg,
+		       uint64_t *ns)
+{
+	if (!parse_duration(arg, ns))
+		return 0;
+	fprintf(stderr, "tsmon %s: %s needs a duration (such as 500us, 2ms, "
+		"1.5s, 10m or 1h), not '%s'\n", cmd, opt, arg);
+	return -EINVAL;
 }
 
 static void list_types(FILE *f)

@@ -12,17 +12,12 @@
 int parse_u64(const char *s, uint64_t *v);
 
 /*
- * Seconds as decimal digits with an optional fraction of at most nine
- * digits ("5", "0.25", "1.000000001"), converted exactly to nanoseconds.
- * 0 or -EINVAL (also on overflow).
- */
-int parse_secs(const char *s, uint64_t *ns);
-
-/*
  * A --drift value: parts per billion from 0 to 1000000000 (100%), or
  * "kernel" for the kernel's 500 ppm. 0 or -EINVAL.
  */
 int parse_drift(const char *s, uint64_t *ppb);
+/* The same for the --drift option: a bad value is reported on stderr. */
+int parse_drift_opt(const char *cmd, const char *arg, uint64_t *ppb);
 
 /*
  * A duration: a decimal number with an optional fraction and a unit, ns,
@@ -32,6 +27,12 @@ int parse_drift(const char *s, uint64_t *ppb);
  * (also on overflow).
  */
 int parse_duration(const char *s, uint64_t *ns);
+/*
+ * The same for option opt of `tsmon CMD`: a bad value is reported on
+ * stderr as an error of that command.
+ */
+int parse_duration_opt(const char *cmd, const char *opt, const char *arg,
+		       uint64_t *ns);
 
 /*
  * A --type list, "clock_step,resume", to a bit per type. An unknown name

@@ -60,6 +60,28 @@ static const struct bit_name sta_names[] = {
 const struct bit_names sta_bits = BIT_NAMES(sta_names);
 
 /*
+ * adjtimex(2) modes, without the ADJ_ prefix. ADJ_OFFSET_SINGLESHOT is
+ * ADJ_OFFSET plus a bit of its own (adjtime(3) sets it), named here.
+ */
+static const struct bit_name adj_names[] = {
+	{ .bit = ADJ_OFFSET,		.name = "OFFSET" },
+	{ .bit = ADJ_FREQUENCY,		.name = "FREQUENCY" },
+	{ .bit = ADJ_MAXERROR,		.name = "MAXERROR" },
+	{ .bit = ADJ_ESTERROR,		.name = "ESTERROR" },
+	{ .bit = ADJ_STATUS,		.name = "STATUS" },
+	{ .bit = ADJ_TIMECONST,		.name = "TIMECONST" },
+	{ .bit = ADJ_TAI,		.name = "TAI" },
+	{ .bit = ADJ_SETOFFSET,		.name = "SETOFFSET" },
+	{ .bit = ADJ_MICRO,		.name = "MICRO" },
+	{ .bit = ADJ_NANO,		.name = "NANO" },
+	{ .bit = ADJ_TICK,		.name = "TICK" },
+	{ .bit = ADJ_OFFSET_SINGLESHOT & ~ADJ_OFFSET,
+	  .name = "SINGLESHOT" },
+};
+
+const struct bit_names adj_bits = BIT_NAMES(adj_names);
+
+/*
  * The VMClock page's flags. tsmon's ABI names the ones it acts on; the
  * others are named here by their bit numbers in the VMClock ABI, which
  * the page fixes, so that a status shows all of what the hypervisor says.

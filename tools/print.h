@@ -48,6 +48,8 @@ struct bit_names {
 
 /* STA_* bits, named without the prefix: for status and ring records. */
 extern const struct bit_names sta_bits;
+/* ADJ_* modes of an adjtimex(2) call, named without the prefix. */
+extern const struct bit_names adj_bits;
 /* The VMClock page's flags (TSMON_VMCLOCK_* and the bits beside them). */
 extern const struct bit_names vmclock_bits;
 /*

@@ -76,22 +76,20 @@ static const char *s64_value(char *buf, int64_t v)
 	return buf;
 }
 
-/*
- * v / 10^9 as an exact decimal, trailing zeros dropped: nanoseconds as
- * seconds, or a ratio kept in billionths.
- */
-static const char *nano_value(char *buf, int64_t v)
+/* Nanoseconds as seconds, an exact decimal (fmt_seconds()). */
+static const char *secs_value(char *buf, uint64_t ns)
 {
-	uint64_t a = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	char *end;
+	return fmt_seconds(buf, VALUE_LEN, ns);
+}
 
-	snprintf(buf, VALUE_LEN, "%s%" PRIu64 ".%09" PRIu64, v < 0 ? "-" : "",
-		 a / NSEC_PER_SEC, a % NSEC_PER_SEC);
-	end = buf + strlen(buf);
-	while (end[-1] == '0')
-		*--end = '\0';
-	if (end[-1] == '.')
-		end[-1] = '\0';
+/* The same, signed; also for a ratio kept in billionths. */
+static const char *ssecs_value(char *buf, int64_t ns)
+{
+	if (ns >= 0)
+		return secs_value(buf, (uint64_t)ns);
+	/* via unsigned negation, so INT64_MIN is fine too */
+	buf[0] = '-';
+	fmt_seconds(buf + 1, VALUE_LEN - 1, -(uint64_t)ns);
 	return buf;
 }
 
@@ -196,14 +194,14 @@ static void write_clock(FILE *f, const struct status *s)
 	       "[earliest, latest]): the maxerror of the last sync update "
 	       "plus the assumed drift since it. +Inf when no bound is known.",
 	       t->flags & TSMON_TIME_UNBOUNDED ? "+Inf" :
-	       nano_value(v, (int64_t)t->bound_ns));
+	       secs_value(v, t->bound_ns));
 
 	if (t->sync_age_ns != UINT64_MAX)
 		single(f, "tsmon_sync_age_seconds", "gauge",
 		       "Time since the last sync update (an adjtimex call "
 		       "that set the maxerror), on CLOCK_MONOTONIC. Absent "
 		       "when none was seen since the module was loaded.",
-		       nano_value(v, (int64_t)t->sync_age_ns));
+		       secs_value(v, t->sync_age_ns));
 }
 
 static void write_steps(FILE *f, const struct status *s)
@@ -224,8 +222,7 @@ static void write_steps(FILE *f, const struct status *s)
 		       "CLOCK_MONOTONIC (later steps do not distort it). "
 		       "Absent when there was no step since the module was "
 		       "loaded.",
-		       nano_value(v, (int64_t)(s->now_mono -
-					       h->last_step_mono_ns)));
+		       secs_value(v, s->now_mono - h->last_step_mono_ns));
 
 	single(f, "tsmon_leap_seconds_total", "counter",
 	       "Leap seconds the kernel applied since the module was loaded.",
@@ -363,8 +360,7 @@ static void write_vm(FILE *f, const struct status *s)
 		       "Time since the last change of the VMClock disruption "
 		       "marker, on CLOCK_MONOTONIC. Absent when there was none "
 		       "since the module was loaded.",
-		       nano_value(v, (int64_t)(s->now_mono -
-					       h->vm_disrupt_mono_ns)));
+		       secs_value(v, s->now_mono - h->vm_disrupt_mono_ns));
 	if (h->vm_state != TSMON_VM_ACTIVE)
 		return;
 
@@ -411,11 +407,11 @@ static void write_vm(FILE *f, const struct status *s)
 	if (flags & VMCLOCK_TIME_ESTERROR_VALID)
 		single(f, "tsmon_vm_time_esterror_seconds", "gauge",
 		       "Estimated error of the time the VMClock page gives.",
-		       nano_value(v, (int64_t)h->vm_time_esterror_ns));
+		       secs_value(v, h->vm_time_esterror_ns));
 	if (flags & TSMON_VMCLOCK_TIME_MAXERROR_VALID)
 		single(f, "tsmon_vm_time_maxerror_seconds", "gauge",
 		       "Maximum error of the time the VMClock page gives.",
-		       nano_value(v, (int64_t)h->vm_time_maxerror_ns));
+		       secs_value(v, h->vm_time_maxerror_ns));
 }
 
 /*
@@ -437,8 +433,7 @@ static void write_timex(FILE *f, const struct status *s)
 		single(f, "tsmon_ntp_capture_age_seconds", "gauge",
 		       "Time since the latest adjtimex call, whose state the "
 		       "tsmon_timex_ metrics show, on CLOCK_MONOTONIC.",
-		       nano_value(v, (int64_t)(s->now_mono -
-					       h->ntp_capture_mono_ns)));
+		       secs_value(v, s->now_mono - h->ntp_capture_mono_ns));
 	/* adjtimex returns TIME_ERROR for these bits (kernels without NTP_PPS) */
 	single(f, "tsmon_timex_sync_status", "gauge",
 	       "Is clock synchronized to a reliable server (1 = yes, 0 = no): "
@@ -446,16 +441,17 @@ static void write_timex(FILE *f, const struct status *s)
 	       (h->ntp_status & (STA_UNSYNC | STA_CLOCKERR)) ? "0" : "1");
 	single(f, "tsmon_timex_offset_seconds", "gauge",
 	       "Time offset in between local system and reference clock.",
-	       nano_value(v, (int64_t)h->ntp_offset_ns));
+	       ssecs_value(v, (int64_t)h->ntp_offset_ns));
 	single(f, "tsmon_timex_frequency_adjustment_ratio", "gauge",
 	       "Local clock frequency adjustment.",
-	       nano_value(v, (int64_t)NSEC_PER_SEC + (int64_t)h->ntp_freq_ppb));
+	       ssecs_value(v, (int64_t)NSEC_PER_SEC +
+			       (int64_t)h->ntp_freq_ppb));
 	single(f, "tsmon_timex_maxerror_seconds", "gauge",
 	       "Maximum error in seconds.",
-	       nano_value(v, (int64_t)h->ntp_maxerror_ns));
+	       secs_value(v, h->ntp_maxerror_ns));
 	single(f, "tsmon_timex_estimated_error_seconds", "gauge",
 	       "Estimated error in seconds.",
-	       nano_value(v, (int64_t)h->ntp_esterror_ns));
+	       secs_value(v, h->ntp_esterror_ns));
 	single(f, "tsmon_timex_status", "gauge",
 	       "Value of the status array bits.",
 	       u64_value(v, h->ntp_status));
@@ -464,7 +460,7 @@ static void write_timex(FILE *f, const struct status *s)
 	       s64_value(v, (int32_t)h->ntp_constant));
 	single(f, "tsmon_timex_tick_seconds", "gauge",
 	       "Seconds between clock ticks.",
-	       nano_value(v, (int64_t)h->ntp_tick_us * 1000));
+	       secs_value(v, (uint64_t)h->ntp_tick_us * 1000));
 }
 
 void prom_write(FILE *f, const struct status *s, const char *device)

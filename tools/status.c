@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "fmt.h"
 #include "status.h"
 
 static const struct bit_name hook_names[] = {
@@ -101,14 +100,6 @@ bool status_has_vm(const struct status *s)
 bool status_has_probe_misses(const struct status *s)
 {
 	return s->info.health_size > offsetof(struct tsmon_health, ntp_lost);
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -235,15 +226,19 @@ int status_read_netlink(const char *cmd, struct status *s)
 	ret = cli_sub_open(&sub);
 	if (ret)
 		return ret;
-	ret = tsmon_sub_status(sub, &st);
+	ret = tsmon_sub_status(sub, &st, &s->h);
 	tsmon_sub_close(sub);
 	if (ret) {
 		cli_sub_error(cmd, "cannot get the status over netlink", ret);
 		return ret;
 	}
 	s->netlink = true;
-	s->info = st.info;
-	s->h = st.health;
+	memset(&s->info, 0, sizeof(s->info));
+	s->info.abi_version = st.abi_version;
+	s->info.instance_id = st.instance_id;
+	s->info.ring_entries = st.ring_entries;
+	s->info.record_size = st.record_size;
+	s->info.health_size = st.health_size;
 	s->head = st.head;
 	s->phc_freq_threshold_ppb = st.phc_freq_threshold_ppb;
 	s->phc_freq_interval_ms = st.phc_freq_interval_ms;

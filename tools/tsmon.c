@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fmt.h"
 
 #ifndef TSMON_VERSION
 #error "TSMON_VERSION must be defined by the build"
@@ -84,6 +85,19 @@ bool cli_extra_operand(const char *cmd, int argc, char **argv)
 		return false;
 	fprintf(stderr, "tsmon %s: unexpected argument '%s'\n", cmd, argv[optind]);
 	return true;
+}
+
+uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 int cli_finish_output(int status)

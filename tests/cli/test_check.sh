@@ -133,6 +133,13 @@ verdict "DISRUPTED with --require-sync" 1 \
 	-d "$RD" check --require-sync
 verdict "no bound and only --warn-bound" 1 '^TSMON WARNING - no bound, ' \
 	-d "$RF" check --warn-bound 1s
+# --cooldown is a duration; a plain number is seconds
+verdict "--cooldown 5s as --cooldown 5" 1 \
+	'^TSMON WARNING - bound [0-9.]+ [mu]?s, disrupted \(cooldown\), ' \
+	-d "$RD" check --require-sync --cooldown 5s
+verdict "--cooldown 500ms: the step is past it" 0 \
+	'^TSMON OK - bound [0-9.]+ [mu]?s, synchronized, ' \
+	-d "$RD" check --require-sync --cooldown 500ms
 
 # ---------------------------------------------------------------- CRITICAL
 
@@ -201,7 +208,7 @@ for args in "--max-bound" "--max-bound 1x" "--max-bound 1.5ns" \
 	    "--warn-bound 2ms --max-bound 1ms" \
 	    "--warn-step-age 1m --max-step-age 1h" \
 	    "--require-hooks=bogus" "--require-sync=1" "--frobnicate" "extra" \
-	    "--drift fast" "--cooldown 5s"; do
+	    "--drift fast" "--cooldown 5x" "--cooldown 5."; do
 	# shellcheck disable=SC2086 # split into arguments on purpose
 	nodata "usage: $args" "$BAD" -d "$RS" check $args
 done

@@ -139,7 +139,10 @@ expect_in "bad --drift is named" "$err" "'fast'"
 usage_case "status --drift over 100%" -d "$R0" status --drift 1000000001
 usage_case "status --drift negative" -d "$R0" status --drift -1
 usage_case "status --cooldown negative" -d "$R0" status --cooldown -1
-usage_case "status --cooldown with a unit" -d "$R0" status --cooldown 5s
+usage_case "status --cooldown with an unknown unit" -d "$R0" \
+	status --cooldown 5x
+expect_in "bad --cooldown is named" "$err" \
+	"tsmon status: --cooldown needs a duration (such as 500us, 2ms, 1.5s, 10m or 1h), not '5x'"
 usage_case "status --cooldown without digits after ." -d "$R0" \
 	status --cooldown 5.
 usage_case "status --cooldown below 1 ns" -d "$R0" \
@@ -172,7 +175,7 @@ expect_in "events: --since and --all named" "$err" \
 	"--since and --all exclude each other"
 usage_case "events --count 0" events --count 0
 usage_case "events --count negative" events --count -2
-usage_case "events --timeout with a unit" events --timeout 10s
+usage_case "events --timeout with an unknown unit" events --timeout 10x
 usage_case "events --timeout negative" events --timeout -1
 usage_case "events --type unknown" events --type phc_step,bogus
 expect_in "events: unknown type is named" "$err" \
@@ -275,6 +278,16 @@ assert s["phcs"] == [] and s["phc_overflow"] == 0, s
 # the record limits are only known over netlink
 assert s["phc_freq_threshold_ppb"] is None, s
 assert s["phc_freq_interval_ms"] is None, s'
+# --cooldown takes a duration like the other options; a plain number is
+# seconds, as it always was
+for arg in 5s 5 5000ms 5000000us; do
+	run -d "$R0" status --json --cooldown "$arg"
+	expect_json "--cooldown $arg is 5 s" '
+assert recs[0]["clock"]["cooldown_ns"] == 5000000000, recs[0]["clock"]'
+done
+run -d "$R0" status --cooldown 250ms
+expect_line "--cooldown 250ms shown in seconds" "$out" \
+	'^ +drift 50\.000 ppm, cooldown 0\.25s$'
 run -d "$R0" status
 expect_line "empty region: no PHC" "$out" '^phcs +none$'
 expect_line "empty region: clock status and why" "$out" \
