@@ -156,6 +156,7 @@ struct tsmon_dev {
 	struct tsmon_health *health;
 	struct tsmon_health *health_pub;	/* the block in the region */
 	struct tsmon_health health_copy;
+	bool body_open;			/* body_seq made odd by tsmon_emit() */
 	struct tsmon_record *ring;
 	u32 mask;
 

@@ -196,6 +196,21 @@ static void tsmon_body_copy(struct tsmon_health *p, const struct tsmon_health *w
 	}
 }
 
+/*
+ * Records and their counters go out together: the first record of an
+ * update makes body_seq odd before the ring moves, so a copy of the block
+ * never holds counters behind a head it was read with.
+ */
+static void tsmon_body_open(struct tsmon_dev *d)
+{
+	if (d->body_open)
+		return;
+	WRITE_ONCE(d->health_pub->body_seq, d->health_pub->body_seq + 1);
+	/* Odd before the record; pairs with the reader's acquire fence. */
+	smp_wmb();
+	d->body_open = true;
+}
+
 /**
  * tsmon_health_end() - close an update: publish what changed
  * @d: device state, lock held
@@ -213,7 +228,7 @@ void tsmon_health_end(struct tsmon_dev *d)
 
 	lockdep_assert_held(&d->lock);
 	clock = tsmon_clock_changed(w, p);
-	if (!clock &&
+	if (!clock && !d->body_open &&
 	    !memcmp((char *)w + TSMON_HEALTH_CLOCK_LINE + 8,
 		    (char *)p + TSMON_HEALTH_CLOCK_LINE + 8,
 		    bs - TSMON_HEALTH_CLOCK_LINE - 8) &&
@@ -223,7 +238,9 @@ void tsmon_health_end(struct tsmon_dev *d)
 	w->update_mono_ns = ktime_get_mono_fast_ns();
 	if (clock)
 		WRITE_ONCE(p->seq, p->seq + 1);
-	WRITE_ONCE(p->body_seq, p->body_seq + 1);
+	if (!d->body_open)
+		WRITE_ONCE(p->body_seq, p->body_seq + 1);
+	d->body_open = false;
 	/*
 	 * Odd counts before any field changes; pairs with the reader's acquire
 	 * fence between its copy and its second load of the count.
@@ -297,6 +314,7 @@ void tsmon_emit(struct tsmon_dev *d, struct tsmon_record *rec)
 	u64 seq;
 
 	lockdep_assert_held(&d->lock);
+	tsmon_body_open(d);
 
 	seq = ++d->seq;
 	slot = &d->ring[seq & d->mask];

@@ -683,7 +683,7 @@ static int sub_head(struct tsmon_sub *s, struct view *v, uint64_t *head,
 	int err;
 
 	for (;;) {
-		err = tsmon_sub_status(s, &st);
+		err = tsmon_sub_status(s, &st, NULL);
 		if (err != -EBUSY)
 			break;
 		if (now_ms() > end)
@@ -696,7 +696,7 @@ static int sub_head(struct tsmon_sub *s, struct view *v, uint64_t *head,
 	}
 	if (!err) {
 		*head = st.head;
-		*instance = st.info.instance_id;
+		*instance = st.instance_id;
 	}
 	return err;
 }
@@ -728,14 +728,14 @@ static void listener_session(struct listener *l, unsigned int gen, bool stay)
 	if (l->starved)
 		setsockopt(tsmon_sub_fd(s), SOL_SOCKET, SO_RCVBUF, &one,
 			   sizeof(one));
-	err = tsmon_sub_status(s, &st);
+	err = tsmon_sub_status(s, &st, NULL);
 	if (!err && stay) {
 		/*
 		 * Not counted in co.active, so a whole reload may have passed
 		 * since session_begin(): follow the instance subscribed to.
 		 */
 		pthread_mutex_lock(&co.mu);
-		if (inst_of_gen[co.gen % MAX_GENS] == st.info.instance_id)
+		if (inst_of_gen[co.gen % MAX_GENS] == st.instance_id)
 			gen = co.gen;
 		else
 			err = -ENODEV;
@@ -806,7 +806,7 @@ static void listener_session(struct listener *l, unsigned int gen, bool stay)
 		tsmon_sub_close(s);
 		return;
 	}
-	if (inst_end != st.info.instance_id)
+	if (inst_end != st.instance_id)
 		fail("%s: the instance changed under a cooperative session",
 		     l->st.name);
 	end = now_ms() + DRAIN_MS;
@@ -891,8 +891,8 @@ static void *racer_main(void *arg)
 		}
 		err = tsmon_sub_open(&s);
 		if (!err) {
-			err = tsmon_sub_status(s, &st);
-			if (!err && st.info.abi_version != TSMON_ABI_VERSION)
+			err = tsmon_sub_status(s, &st, NULL);
+			if (!err && st.abi_version != TSMON_ABI_VERSION)
 				fail("racer: status of another ABI");
 			if (!err)
 				racer.subs++;
