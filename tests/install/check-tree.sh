@@ -86,7 +86,8 @@ else
 	not_ok "a man3 page for every public function" "missing:$missing"
 fi
 for page in "$root"/share/man/man*/*; do
-	if ! msg=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null); then
+	# From the hierarchy, as man(1) reads a page: .so links resolve there.
+	if ! msg=$(cd "$root/share/man" && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null); then
 		not_ok "man page ${page##*/} renders" "$msg"
 	elif [[ -n $msg ]]; then
 		not_ok "man page ${page##*/} renders without warnings" "$msg"
