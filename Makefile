@@ -73,16 +73,20 @@ DEB_PKGS	:= gcc make libc6-dev pkg-config libcmocka-dev libmnl-dev sparse \
 			linux-headers-$(call kver_of,$(n))) \
 		   clang llvm libclang-rt-14-dev libsystemd-dev \
 		   dkms dh-dkms debhelper dpkg-dev fakeroot lintian \
-		   systemd udev passwd
+		   systemd udev passwd \
+		   rustc cargo golang-go
 
 # Test and benchmark suites live in mk/*.mk fragments.  Each adds its
 # targets to these lists: HOSTCHECK runs on the host after the CLI test;
 # VMCHECK with KV=<kernel> after the guest suite of every kernel tested
 # "full", VMCHECK_HOOKS after that of every kernel tested "hooks" (see
 # kernels.conf), VMONCE once, VMPLANT once on the newest kernel; BENCH
-# after the host benchmarks.
+# after the host benchmarks; VMBOTH with KV=<kernel> after the guest suite
+# of each of Debian 12's two kernels ($(BOTH_KV)).
 HOSTCHECK	:=
 VMCHECK		:=
+VMBOTH		:=
+BOTH_KV		:= 6.1 6.12
 VMCHECK_HOOKS	:=
 VMONCE		:=
 VMPLANT		:=
@@ -283,7 +287,7 @@ timed		= set -e; mkdir -p $(B); for t in $(1); do s=$$(date +%s); \
 vmcheck: selftests linuxptp
 	@[ -n "$(KV_KVER)" ] || { echo "vmcheck: KV=$(KV) is not a kernel of kernels.conf ($(KNAMES))"; exit 2; }
 	$(MAKE) --no-print-directory $(KV_MODULES)
-	@$(call timed,vm-selftests vm-events $(if $(filter hooks,$(call ktests_of,$(KV))),$(VMCHECK_HOOKS),$(VMCHECK)))
+	@$(call timed,vm-selftests vm-events $(if $(filter hooks,$(call ktests_of,$(KV))),$(VMCHECK_HOOKS),$(VMCHECK)) $(if $(filter $(KV),$(BOTH_KV)),$(VMBOTH)))
 
 vm-selftests:
 	tests/vm/run --kernel $(KV) -- tests/selftests/run_all.sh

@@ -310,6 +310,21 @@ static int find(const struct shadow_log *s, uint32_t from, uint32_t to)
 	return at;
 }
 
+/*
+ * The transition from -> to, or, when a probe missed a call in between
+ * (the tick's second_overflow on a CPU running one of tsmon's own adjtimex
+ * handlers, which the adjtimex loop makes likely), from -> unknown and the
+ * relearning unknown -> to.
+ */
+static int step_seen(const struct shadow_log *s, uint32_t from, uint32_t to)
+{
+	int at = find(s, from, to);
+
+	if (at != -1 || find(s, from, TSMON_NTP_STATE_UNKNOWN) < 0)
+		return at;
+	return find(s, TSMON_NTP_STATE_UNKNOWN, to);
+}
+
 static void print_log(const struct shadow_log *s)
 {
 	int i;
@@ -360,11 +375,8 @@ static bool run_insert(bool res[3])
 		return false;
 
 	read_log(&c, &s);
-	oop = find(&s, TIME_INS, TIME_OOP);
-	/* A probe missed at the tick itself: forgotten, then relearned. */
-	if (oop == -1 && find(&s, TIME_INS, TSMON_NTP_STATE_UNKNOWN) >= 0)
-		oop = find(&s, TSMON_NTP_STATE_UNKNOWN, TIME_OOP);
-	wait = find(&s, TIME_OOP, TIME_WAIT);
+	oop = step_seen(&s, TIME_INS, TIME_OOP);
+	wait = step_seen(&s, TIME_OOP, TIME_WAIT);
 	res[2] = s.applied == 1 && oop >= 0 && wait >= 0 &&
 		 (int64_t)(s.mono[wait] - s.applied_mono) >= 900 * NSEC_PER_MSEC;
 	if (!res[2]) {
@@ -397,11 +409,8 @@ static bool run_delete(bool res[3])
 
 	read_log(&c, &s);
 	res[2] = s.applied == 1 && s.armed == 1 &&
-		 find(&s, TIME_OK, TIME_DEL) >= 0 &&
-		 (find(&s, TIME_DEL, TIME_WAIT) >= 0 ||
-		  /* a probe missed at the tick: forgotten, then relearned */
-		  (find(&s, TIME_DEL, TSMON_NTP_STATE_UNKNOWN) >= 0 &&
-		   find(&s, TSMON_NTP_STATE_UNKNOWN, TIME_WAIT) >= 0));
+		 step_seen(&s, TIME_OK, TIME_DEL) >= 0 &&
+		 step_seen(&s, TIME_DEL, TIME_WAIT) >= 0;
 	if (!res[2]) {
 		ksft_print_msg("deletion: %d leap_armed, %d leap_applied, shadow records:\n",
 			       s.armed, s.applied);

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fixtures shared by every reader of the ABI (tests/fixtures/FORMAT.md).
+#
+#   make fixtures      synthetic regions in build/fixtures, with what
+#                      libtsmon reads in each (REGION.c.txt); the Rust and
+#                      Go tests compare their readers with it
+#                      (tests/fixtures/run.sh)
+# make fixtures fails when libtsmon's view of the regions no longer covers
+# every clock status and rule the comparison is for (coverage.py).
+
+.PHONY: fixtures
+
+MKREGION	:= $(B)/tests/cli/mkregion
+FIXTURE_DUMP	:= $(B)/tests/fixtures/dump
+
+$(MKREGION): tests/cli/mkregion.c tests/unit/region.c tests/unit/region.h \
+		include/uapi/tsmon/abi.h include/tsmon/names.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
+		-Itests/unit -o $@ tests/cli/mkregion.c tests/unit/region.c
+
+$(FIXTURE_DUMP): tests/fixtures/dump.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+
+fixtures: $(MKREGION) $(FIXTURE_DUMP)
+	@tests/fixtures/regions.sh $(MKREGION) $(B)/fixtures > /dev/null
+	@for r in $(B)/fixtures/*.region; do $(FIXTURE_DUMP) $$r > $$r.c.txt || exit 1; done
+	@echo "fixtures: $$(ls $(B)/fixtures/*.region | wc -l) regions in $(B)/fixtures"
+	@tests/fixtures/coverage.py $(B)/fixtures
