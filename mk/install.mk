@@ -22,6 +22,10 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+DATADIR		?= $(PREFIX)/share
+# Prometheus alerting rules and the Grafana dashboard (contrib/).
+PROMRULESDIR	?= $(DATADIR)/tsmon/prometheus
+GRAFANADIR	?= $(DATADIR)/tsmon/grafana
 # udev, systemd and modules-load.d only read their own directories: a
 # /usr/local install puts its files under /etc, a /usr install (packages)
 # where the distribution's own go.
@@ -79,6 +83,9 @@ install: lib cli
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 udev/60-tsmon.rules $(DESTDIR)$(UDEVRULESDIR)/60-tsmon.rules
 	$(INSTALL) -m 0644 systemd/modules-load.d/tsmon.conf $(DESTDIR)$(MODULESLOADDIR)/tsmon.conf
+	$(INSTALL) -d $(DESTDIR)$(PROMRULESDIR) $(DESTDIR)$(GRAFANADIR)
+	$(INSTALL) -m 0644 contrib/prometheus/tsmon.rules.yml $(DESTDIR)$(PROMRULESDIR)/tsmon.rules.yml
+	$(INSTALL) -m 0644 contrib/grafana/tsmon-dashboard.json $(DESTDIR)$(GRAFANADIR)/tsmon-dashboard.json
 	$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	@# The units name /usr/bin/tsmon: point them at where it went.
 	@for u in $(UNITS); do \
@@ -104,7 +111,11 @@ uninstall:
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
-	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
+	      $(DESTDIR)$(PROMRULESDIR)/tsmon.rules.yml \
+	      $(DESTDIR)$(GRAFANADIR)/tsmon-dashboard.json
+	-rmdir $(DESTDIR)$(PROMRULESDIR) $(DESTDIR)$(GRAFANADIR) \
+		$(DESTDIR)$(DATADIR)/tsmon 2>/dev/null
 
 # ---------------------------------------------------------------- DKMS
 # dkms.conf carries dh_dkms' placeholder #MODULE_VERSION#: the staged copy

@@ -312,6 +312,25 @@ static void write_phcs(FILE *f, const struct status *s)
 		sample(f, "tsmon_phc_steps_total", labels,
 		       u64_value(v, s->h.phc[i].steps));
 	}
+	/* As tsmon_timex_frequency_adjustment_ratio: 1 + ppb / 10^9. */
+	family(f, "tsmon_phc_frequency_adjustment_ratio", "gauge",
+	       "Frequency adjustment of each PTP hardware clock registered "
+	       "now, as its last ADJ_FREQUENCY set it (1 before any).");
+	for (i = 0; i < n; i++) {
+		snprintf(phc, sizeof(phc), "ptp%" PRIu32, s->h.phc[i].index);
+		labels[1] = phc;
+		sample(f, "tsmon_phc_frequency_adjustment_ratio", labels,
+		       ssecs_value(v, (int64_t)NSEC_PER_SEC +
+				      (int64_t)s->h.phc[i].freq_ppb));
+	}
+	family(f, "tsmon_phc_frequency_updates_total", "counter",
+	       "ADJ_FREQUENCY calls on each PTP hardware clock registered now.");
+	for (i = 0; i < n; i++) {
+		snprintf(phc, sizeof(phc), "ptp%" PRIu32, s->h.phc[i].index);
+		labels[1] = phc;
+		sample(f, "tsmon_phc_frequency_updates_total", labels,
+		       u64_value(v, s->h.phc[i].freq_updates));
+	}
 }
 
 /*

@@ -43,6 +43,8 @@ check_file "$root/include/tsmon/abi.h" 644
 check_file "$root/include/tsmon/netlink.h" 644
 check_file "$root/share/man/man7/tsmon.7" 644
 check_file "$root/share/man/man8/tsmon.8" 644
+check_file "$root/share/tsmon/prometheus/tsmon.rules.yml" 644
+check_file "$root/share/tsmon/grafana/tsmon-dashboard.json" 644
 check_file "$dest/lib/udev/rules.d/60-tsmon.rules" 644
 check_file "$dest/usr/lib/modules-load.d/tsmon.conf" 644
 

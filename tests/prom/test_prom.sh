@@ -129,6 +129,8 @@ assert l == {'state': 'unknown', 'flags': 'no_hook,no_capture,no_sync,unbounded'
 for gone in ('tsmon_seconds_since_last_step', 'tsmon_sync_age_seconds',
 	     'tsmon_timex_offset_seconds', 'tsmon_timex_sync_status',
 	     'tsmon_ntp_capture_age_seconds', 'tsmon_phc_steps_total',
+	     'tsmon_phc_frequency_adjustment_ratio',
+	     'tsmon_phc_frequency_updates_total',
 	     'tsmon_lost_events_total'):
 	assert gone not in fam, gone
 assert one('tsmon_timex_tai_offset_seconds') == '0'
@@ -165,7 +167,7 @@ NTP_ARGS=(-H 63 -S 0x2001 -T 37 -n state=ok -n captures=57
 	-n tick=10000 -n syncs=42 -n sync_ago=1000000000
 	-n sync_maxerror=1500000 -n sync_esterror=11000
 	-n sync_interval=64000000000
-	-p index=0,name=e1000e,steps=3,step_ago=5000000000
+	-p index=0,name=e1000e,steps=3,step_ago=5000000000,freq=-2500,freq_updates=7
 	-p index=2,name=ptp_kvm,steps=1)
 R1=$TMP/ntp.bin
 mkregion "${NTP_ARGS[@]}" "$R1" \
@@ -221,6 +223,10 @@ assert ev['phc_pps'] == 3 and ev['ntp_sync'] == 1
 phc = {l['phc']: v for l, v in fam['tsmon_phc_steps_total']['samples']}
 assert phc == {'ptp0': '3', 'ptp2': '1'}, phc
 assert [p['steps'] for p in s['phcs']] == [3, 1]
+freq = {l['phc']: v for l, v in fam['tsmon_phc_frequency_adjustment_ratio']['samples']}
+assert freq == {'ptp0': '0.9999975', 'ptp2': '1'}, freq
+upd = {l['phc']: v for l, v in fam['tsmon_phc_frequency_updates_total']['samples']}
+assert upd == {'ptp0': '7', 'ptp2': '0'}, upd
 assert 'tsmon_lost_events_total' not in fam"
 expect_py "synchronized: tsmon_info and tsmon_up" "$PY_COMMON
 import platform
