@@ -292,11 +292,23 @@ static void write_events(FILE *f, const struct status *s,
 		       u64_value(v, n));
 }
 
+/* One sample of a per-PHC family, labelled phc="ptpN". */
+static void phc_sample(FILE *f, const char *name, const struct tsmon_phc_slot *p,
+		       const char *value)
+{
+	const char *labels[] = { "phc", NULL, NULL };
+	char phc[16];
+
+	snprintf(phc, sizeof(phc), "ptp%" PRIu32, p->index);
+	labels[1] = phc;
+	sample(f, name, labels, value);
+}
+
 static void write_phcs(FILE *f, const struct status *s)
 {
+	const struct tsmon_phc_slot *p = s->h.phc;
 	uint32_t n = s->h.phc_count, i;
-	const char *labels[] = { "phc", NULL, NULL };
-	char v[VALUE_LEN], phc[16];
+	char v[VALUE_LEN];
 
 	if (n > TSMON_PHC_SLOTS)
 		n = TSMON_PHC_SLOTS;
@@ -306,31 +318,22 @@ static void write_phcs(FILE *f, const struct status *s)
 	       "Steps (clock_settime, ADJ_SETOFFSET) of each PTP hardware "
 	       "clock registered now, since it was registered or the module "
 	       "was loaded.");
-	for (i = 0; i < n; i++) {
-		snprintf(phc, sizeof(phc), "ptp%" PRIu32, s->h.phc[i].index);
-		labels[1] = phc;
-		sample(f, "tsmon_phc_steps_total", labels,
-		       u64_value(v, s->h.phc[i].steps));
-	}
+	for (i = 0; i < n; i++)
+		phc_sample(f, "tsmon_phc_steps_total", &p[i],
+			   u64_value(v, p[i].steps));
 	/* As tsmon_timex_frequency_adjustment_ratio: 1 + ppb / 10^9. */
 	family(f, "tsmon_phc_frequency_adjustment_ratio", "gauge",
 	       "Frequency adjustment of each PTP hardware clock registered "
 	       "now, as its last ADJ_FREQUENCY set it (1 before any).");
-	for (i = 0; i < n; i++) {
-		snprintf(phc, sizeof(phc), "ptp%" PRIu32, s->h.phc[i].index);
-		labels[1] = phc;
-		sample(f, "tsmon_phc_frequency_adjustment_ratio", labels,
-		       ssecs_value(v, (int64_t)NSEC_PER_SEC +
-				      (int64_t)s->h.phc[i].freq_ppb));
-	}
+	for (i = 0; i < n; i++)
+		phc_sample(f, "tsmon_phc_frequency_adjustment_ratio", &p[i],
+			   ssecs_value(v, (int64_t)NSEC_PER_SEC +
+					  (int64_t)p[i].freq_ppb));
 	family(f, "tsmon_phc_frequency_updates_total", "counter",
 	       "ADJ_FREQUENCY calls on each PTP hardware clock registered now.");
-	for (i = 0; i < n; i++) {
-		snprintf(phc, sizeof(phc), "ptp%" PRIu32, s->h.phc[i].index);
-		labels[1] = phc;
-		sample(f, "tsmon_phc_frequency_updates_total", labels,
-		       u64_value(v, s->h.phc[i].freq_updates));
-	}
+	for (i = 0; i < n; i++)
+		phc_sample(f, "tsmon_phc_frequency_updates_total", &p[i],
+			   u64_value(v, p[i].freq_updates));
 }
 
 /*
