@@ -13,5 +13,5 @@
 
 VMBOTH		+= bindingcheck
 
-bindingcheck: lib cli rust go $(FIXTURE_DUMP) $(B)/tests/helpers/clockctl
+bindingcheck: lib cli rust go $(B)/tests/fixtures/dump $(B)/tests/helpers/clockctl
 	tests/vm/run --kernel $(KV) -- tests/bindings/guest.sh

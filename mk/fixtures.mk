@@ -29,3 +29,11 @@ fixtures: $(MKREGION) $(FIXTURE_DUMP)
 	@for r in $(B)/fixtures/*.region; do $(FIXTURE_DUMP) $$r > $$r.c.txt || exit 1; done
 	@echo "fixtures: $$(ls $(B)/fixtures/*.region | wc -l) regions in $(B)/fixtures"
 	@tests/fixtures/coverage.py $(B)/fixtures
+
+# The region the bindings' benchmarks read: a synchronised clock (a sync
+# update 1 s ago, 1 ms maxerror, every 64 s), so that now() takes its
+# common path. Written afresh for each run: the sync age is part of it.
+BENCH_REGION	:= $(B)/fixtures-bench.region
+BENCH_SYNC	:= -H 7 -S 0x2001 -n state=ok -n captures=5 \
+		   -n capture_ago=1000000000 -n syncs=5 -n sync_ago=1000000000 \
+		   -n sync_maxerror=1000000 -n sync_interval=64000000000

@@ -21,12 +21,6 @@ GO_ENV		= env GOENV=off GOFLAGS=-mod=mod GOPROXY=off GOSUMDB=off \
 		  GOTOOLCHAIN=local CGO_ENABLED=0 \
 		  GOCACHE=$(CURDIR)/$(B)/go-cache GOPATH=$(CURDIR)/$(B)/gopath
 GO_BIN		:= $(B)/go/bin
-GO_BENCH_REGION	:= $(B)/go/bench.region
-# A synchronised clock: a sync update 1 s ago (1 ms maxerror, every 64 s),
-# so that Now() takes its common path.
-GO_BENCH_SYNC	:= -H 7 -S 0x2001 -n state=ok -n captures=5 \
-		   -n capture_ago=1000000000 -n syncs=5 -n sync_ago=1000000000 \
-		   -n sync_maxerror=1000000 -n sync_interval=64000000000
 
 .PHONY: go gotest gobench
 
@@ -45,5 +39,5 @@ gotest: go fixtures
 	tests/fixtures/run.sh go $(GO_BIN)/fixture-dump
 
 gobench: go $(B)/tests/cli/mkregion
-	$(B)/tests/cli/mkregion $(GO_BENCH_SYNC) $(GO_BENCH_REGION)
-	$(GO_BIN)/tsmon-bench $(GO_BENCH_REGION)
+	$(MKREGION) $(BENCH_SYNC) $(BENCH_REGION)
+	$(GO_BIN)/tsmon-bench $(BENCH_REGION)

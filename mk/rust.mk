@@ -24,12 +24,6 @@ CARGO		= $(CARGO_ENV) CARGO_TARGET_DIR=$(CURDIR)/$(B)/rust /usr/bin/cargo
 CARGO_BENCH	= $(CARGO_ENV) CARGO_TARGET_DIR=$(CURDIR)/$(B)/rust/ffi-bench \
 		  RUSTFLAGS="-L native=$(CURDIR)/$(B) -C link-arg=-Wl,-rpath,$(CURDIR)/$(B)" \
 		  /usr/bin/cargo
-RUST_BENCH_REGION := $(B)/rust/bench.region
-# A synchronised clock: a sync update 1 s ago (1 ms maxerror, every 64 s),
-# so that every reader takes its common path.
-RUST_BENCH_SYNC	:= -H 7 -S 0x2001 -n state=ok -n captures=5 \
-		   -n capture_ago=1000000000 -n syncs=5 -n sync_ago=1000000000 \
-		   -n sync_maxerror=1000000 -n sync_interval=64000000000
 
 .PHONY: rust rusttest rustbench
 
@@ -44,6 +38,6 @@ rusttest: rust fixtures
 	tests/fixtures/run.sh rust $(B)/rust/release/examples/fixture_dump
 
 rustbench: lib $(B)/tests/cli/mkregion
-	$(B)/tests/cli/mkregion $(RUST_BENCH_SYNC) $(RUST_BENCH_REGION)
+	$(MKREGION) $(BENCH_SYNC) $(BENCH_REGION)
 	$(CARGO_BENCH) build $(CARGO_FLAGS) --release --features ffi-bench --example bench
-	$(B)/rust/ffi-bench/release/examples/bench $(RUST_BENCH_REGION)
+	$(B)/rust/ffi-bench/release/examples/bench $(BENCH_REGION)
