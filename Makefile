@@ -313,12 +313,12 @@ vmmatrix:
 		$(MAKE) vmcheck KV=$$k; \
 		echo "== vmcheck $$k: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt; \
 	done
-	@start=$$(date +%s); $(MAKE) vmonce; \
+	@start=$$(date +%s); $(MAKE) vmonce && \
 		echo "== vmonce ($(ONCE_KV)): $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 	@$(MAKE) --no-print-directory vmplant
-	@start=$$(date +%s); $(MAKE) --no-print-directory vmclockcheck; \
+	@start=$$(date +%s); $(MAKE) --no-print-directory vmclockcheck && \
 		echo "== vmclockcheck: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
-	@start=$$(date +%s); $(MAKE) --no-print-directory oraclecheck; \
+	@start=$$(date +%s); $(MAKE) --no-print-directory oraclecheck && \
 		echo "== oraclecheck: $$(( $$(date +%s) - start )) s" | tee -a $(B)/check-times.txt
 
 # Each step of make check is timed into build/check-times.txt.

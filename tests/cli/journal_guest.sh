@@ -156,6 +156,15 @@ done
 "$CLOCKCTL" tai "$tai0" >/dev/null || bail "clockctl tai"
 "$CLOCKCTL" leap insert >/dev/null || bail "clockctl leap insert"
 "$CLOCKCTL" leap none >/dev/null || bail "clockctl leap none"
+# The kernel leaves TIME_INS at its next second boundary, with one more
+# ntp_state record: wait for it (3 s at most), or it may come after the
+# listener was stopped and before the ring is read.
+for _ in $(seq 30); do
+	[[ $("$TSMON" status --json |
+	     python3 -c 'import json, sys; print(json.load(sys.stdin)["ntp"]["state"])') == ok ]] &&
+		break
+	sleep 0.1
+done
 # until the listener has logged every record the ring holds (20 s at most)
 for _ in $(seq 200); do
 	head=$("$TSMON" ring --json --last 1 |
