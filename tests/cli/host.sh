@@ -6,12 +6,11 @@
 #
 # Sets TSMON (first argument, default build/tsmon) and MKREGION, skips the
 # test (exit 77) when tsmon is not built or python3 is missing, builds
-# tests/cli/mkregion.c, sources tap.sh and defines:
+# mkregion (make), sources tap.sh and defines:
 #   mkregion ARGS...   writes a region file; bails out of the test if it fails
 
 TSMON=${1:-build/tsmon}
 MKREGION=build/tests/cli/mkregion
-CC=${CC:-gcc}
 
 if [ ! -x "$TSMON" ]; then
 	echo "1..0 # SKIP $TSMON not built (make lib cli)"
@@ -22,10 +21,8 @@ if ! command -v python3 >/dev/null; then
 	exit 77
 fi
 
-mkdir -p build/tests/cli
-$CC -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Iinclude/uapi \
-	-Itests/unit -o "$MKREGION" tests/cli/mkregion.c tests/unit/region.c ||
-	exit 1
+# One rule builds it, for these tests and the fixtures (mk/fixtures.mk).
+make -s --no-print-directory "$MKREGION" || exit 1
 
 # shellcheck source=tap.sh
 . tests/cli/tap.sh

@@ -59,6 +59,11 @@ type field struct {
 // Payload offsets in struct tsmon_record: the union starts at 32.
 const p = 32
 
+var leapFields = []field{
+	{kind: fU64, key: "leap_real_ns", off: p},
+	{kind: fDirection, key: "direction", off: p + 8},
+}
+
 var ntpSyncFields = []field{
 	{kind: fSTA, key: "status", off: p, names: "status_flags"},
 	{kind: fU64, key: "maxerror_ns", off: p + 8},
@@ -82,14 +87,8 @@ var eventFields = [][]field{
 		{kind: fS64, key: "delta_ns", off: p},
 		{kind: fReason, key: "reason", off: p + 8},
 	},
-	tsmon.EventLeapArmed: {
-		{kind: fU64, key: "leap_real_ns", off: p},
-		{kind: fDirection, key: "direction", off: p + 8},
-	},
-	tsmon.EventLeapDisarmed: {
-		{kind: fU64, key: "leap_real_ns", off: p},
-		{kind: fDirection, key: "direction", off: p + 8},
-	},
+	tsmon.EventLeapArmed:    leapFields,
+	tsmon.EventLeapDisarmed: leapFields,
 	tsmon.EventLeapApplied: {
 		{kind: fDirection, key: "direction", off: p},
 		{kind: fS32Pair, key: "tai_before", key2: "tai_after", off: p + 4, off2: p + 8},
