@@ -141,6 +141,7 @@ done
 # ---------------------------------------------------------------- restore
 
 restore
+trap 'rm -rf "$TMP"' EXIT
 offs1=$(health offs_real_ns)
 tai1=$("$CLOCKCTL" state | sed -n 's/.*tai=\([-0-9]*\).*/\1/p')
 [[ $offs1 == "$offs0" && $tai1 == "$tai0" ]]
