@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -191,15 +192,27 @@ static int sub_join(struct tsmon_sub *s, uint32_t group)
 	return 0;
 }
 
-static struct mnl_socket *sub_socket(void)
+/*
+ * A generic netlink socket that hears only the kernel: connected to port 0,
+ * so the kernel refuses a datagram another process addresses to its port
+ * (ECONNREFUSED to the sender), which could otherwise pose as an event or a
+ * reply. Multicast from the module and replies from the kernel still arrive.
+ */
+TSMON_INTERNAL
+struct mnl_socket *tsmon__sub_socket(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
-	int one = 1;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int one = 1, err;
 
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    connect(mnl_socket_get_fd(nl), (struct sockaddr *)&kernel,
+		    sizeof(kernel)) < 0) {
+		err = errno;
 		mnl_socket_close(nl);
+		errno = err;
 		return NULL;
 	}
 	/* Error replies then carry the module's explanation. */
@@ -219,8 +232,8 @@ int tsmon_sub_open(struct tsmon_sub **out)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->live = sub_socket();
-	s->req = sub_socket();
+	s->live = tsmon__sub_socket();
+	s->req = tsmon__sub_socket();
 	if (!s->live || !s->req) {
 		err = errno ? -errno : -ENOMEM;
 		goto err_socket;
@@ -611,19 +624,12 @@ static int sub_live_batch(struct tsmon_sub *s)
 	return ret == TSMON__SUB_GAP ? sub_replay(s, s->next) : ret;
 }
 
-static int64_t sub_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 TSMON_EXPORT
 int tsmon_sub_next_sz(struct tsmon_sub *s, struct tsmon_record *rec,
 		      size_t size, int timeout_ms)
 {
-	int64_t end = timeout_ms > 0 ? sub_now_ms() + timeout_ms : 0;
+	uint64_t end = timeout_ms > 0 ?
+		       tsmon_mono_now() + (uint64_t)timeout_ms * NSEC_PER_MSEC : 0;
 	struct tsmon_record r;
 	int err;
 
@@ -657,15 +663,21 @@ int tsmon_sub_next_sz(struct tsmon_sub *s, struct tsmon_record *rec,
 		pfd.events = POLLIN;
 		wait = timeout_ms < 0 ? -1 : 0;
 		if (timeout_ms > 0) {
-			int64_t left = end - sub_now_ms();
+			uint64_t now = tsmon_mono_now();
 
-			wait = left > 0 ? (int)left : 0;
+			if (now >= end)
+				return -ETIMEDOUT;
+			/* Round up: never give up before the caller's timeout. */
+			wait = (int)((end - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 		}
 		err = poll(&pfd, 1, wait);
 		if (err < 0)
 			return -errno;
-		if (err == 0)
-			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+		if (err == 0) {
+			if (timeout_ms == 0)
+				return -EAGAIN;
+			continue;	/* the deadline is judged on the clock above */
+		}
 		err = sub_live_batch(s);
 		if (err)
 			return err;

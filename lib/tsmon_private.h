@@ -20,6 +20,7 @@
 #endif
 
 #define NSEC_PER_SEC		1000000000ULL
+#define NSEC_PER_MSEC		1000000ULL
 
 /*
  * Retries a read makes before it looks at the clock: a live writer holds a
@@ -221,6 +222,9 @@ struct sub_family {
 	uint32_t group;
 	const char *group_name;	/* the multicast group to look up */
 };
+
+TSMON_INTERNAL
+struct mnl_socket *tsmon__sub_socket(void);
 
 /* tsmon__sub_rx_live(): the live feed skipped records, replay from next. */
 #define TSMON__SUB_GAP	1

@@ -11,14 +11,6 @@
 
 #include "tsmon_private.h"
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * A waiter file (TSMON_IOC_WAITER, see <tsmon/abi.h>): asked of the
  * handle's own descriptor, so no path is looked up again, which a chroot,
@@ -43,7 +35,7 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	       int timeout_ms)
 {
 	struct pollfd pfd;
-	int64_t deadline = 0;
+	uint64_t deadline = 0;
 	int err, left, fd;
 
 	if (!t || !c || !c->next)
@@ -59,7 +51,8 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
 	if (timeout_ms > 0)
-		deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+		deadline = tsmon_mono_now() +
+			   (uint64_t)timeout_ms * NSEC_PER_MSEC;
 
 	/*
 	 * Ready once record c->next is published: the threshold is absolute,
@@ -74,15 +67,16 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 	for (;;) {
 		left = -1;
 		if (timeout_ms > 0) {
-			int64_t rem = deadline - mono_ns();
+			uint64_t now = tsmon_mono_now();
 
-			if (rem <= 0) {
+			if (now >= deadline) {
 				err = c->next <= tsmon_load_head(t) ?
 				      0 : -ETIMEDOUT;
 				break;
 			}
 			/* Round up: never give up before the caller's timeout. */
-			left = (int)((rem + 999999) / 1000000);
+			left = (int)((deadline - now + NSEC_PER_MSEC - 1) /
+				     NSEC_PER_MSEC);
 		}
 
 		pfd.revents = 0;

@@ -9,6 +9,7 @@
 #define TSMON_CLOCKOPS_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/timex.h>
@@ -114,6 +115,18 @@ static inline int ntp_set_tai(int tai)
 static inline int ntp_set_status(int status)
 {
 	struct timex tx = { .modes = ADJ_STATUS, .status = status };
+
+	return adjtimex(&tx) < 0 ? -errno : 0;
+}
+
+/*
+ * STA_NANO on or off. clock_step_ns() selects nanoseconds, so a test that
+ * counts the module's records sets it first: the first such step on a
+ * fresh boot would otherwise add an ntp_mode record.
+ */
+static inline int ntp_set_nano(bool on)
+{
+	struct timex tx = { .modes = on ? ADJ_NANO : ADJ_MICRO };
 
 	return adjtimex(&tx) < 0 ? -errno : 0;
 }

@@ -14,12 +14,16 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -477,6 +481,152 @@ static void test_batch_overflow(void **state)
 	expect_none(s);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Another process's socket, as an intruder or a source of wakeups. */
+static struct mnl_socket *user_socket(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_GENERIC);
+
+	assert_non_null(nl);
+	assert_int_equal(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
+	return nl;
+}
+
+static ssize_t send_to_port(struct mnl_socket *from, uint32_t portid,
+			    const struct dgram *d)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = portid };
+
+	return sendto(mnl_socket_get_fd(from), d->buf, d->len, 0,
+		      (struct sockaddr *)&to, sizeof(to));
+}
+
+/*
+ * The subscription's sockets hear only the kernel: a record another
+ * process addresses to one is refused, where an ordinary socket takes it,
+ * and the kernel's replies still arrive.
+ */
+static void test_socket_kernel_only(void **state)
+{
+	struct mnl_socket *sub = tsmon__sub_socket(), *plain, *intruder;
+	unsigned char buf[8192];
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(sub);
+	plain = user_socket();
+	intruder = user_socket();
+	reset();
+	put_record(&dg, 1, false);
+
+	assert_int_equal(send_to_port(intruder, mnl_socket_get_portid(plain),
+				      &dg), (ssize_t)dg.len);
+	assert_int_equal(recv(mnl_socket_get_fd(plain), buf, sizeof(buf),
+			      MSG_DONTWAIT), (ssize_t)dg.len);
+
+	assert_int_equal(send_to_port(intruder, mnl_socket_get_portid(sub),
+				      &dg), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	assert_int_equal(recv(mnl_socket_get_fd(sub), buf, sizeof(buf),
+			      MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+
+	/* The controller answers a request made on it. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = 1;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "nlctrl");
+	assert_true(mnl_socket_sendto(sub, nlh, nlh->nlmsg_len) > 0);
+	n = mnl_socket_recvfrom(sub, buf, sizeof(buf));
+	assert_true(n > (ssize_t)sizeof(*nlh));
+	nlh = (struct nlmsghdr *)buf;
+	assert_int_equal(nlh->nlmsg_type, GENL_ID_CTRL);
+	assert_int_equal(nlh->nlmsg_seq, 1);
+
+	mnl_socket_close(intruder);
+	mnl_socket_close(plain);
+	mnl_socket_close(sub);
+}
+
+struct waker {
+	struct mnl_socket *from;
+	uint32_t to;
+	atomic_bool stop;
+};
+
+/* A datagram every 300 us: the subscription wakes and finds no record. */
+static void *waker_run(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec gap = { 0, 300000 };
+	struct dgram *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	put_record(d, 1, false);	/* before the start: dropped */
+	while (!atomic_load(&w->stop)) {
+		send_to_port(w->from, w->to, d);
+		nanosleep(&gap, NULL);
+	}
+	free(d);
+	return NULL;
+}
+
+/*
+ * An idle subscription gives up no earlier than its timeout, judged on the
+ * nanosecond clock, however often it wakes for nothing: a deadline kept in
+ * whole milliseconds returned up to 1 ms early. An ordinary socket stands
+ * in for the feed, so that another one can wake it; 0 is a check, never a
+ * wait.
+ */
+static void test_timeout_not_early(void **state)
+{
+	static const int timeouts[] = { 1, 2, 3, 7, 15 };
+	struct tsmon_sub *s = *state;
+	struct tsmon_record rec;
+	struct waker w = { 0 };
+	unsigned int i, rep;
+	pthread_t th;
+
+	s->next = 5;
+	s->live = user_socket();
+	w.from = user_socket();
+	w.to = mnl_socket_get_portid(s->live);
+	atomic_init(&w.stop, false);
+	assert_int_equal(tsmon_sub_next(s, &rec, 0), -EAGAIN);
+	assert_int_equal(pthread_create(&th, NULL, waker_run, &w), 0);
+	for (i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		for (rep = 0; rep < 12; rep++) {
+			int64_t t0 = mono_ns(), el;
+			int err = tsmon_sub_next(s, &rec, timeouts[i]);
+
+			el = mono_ns() - t0;
+			if (err != -ETIMEDOUT ||
+			    el < (int64_t)timeouts[i] * 1000000)
+				fail_msg("timeout %d ms: %d after %lld ns",
+					 timeouts[i], err, (long long)el);
+		}
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(th, NULL);
+	mnl_socket_close(w.from);
+	mnl_socket_close(s->live);
+	s->live = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +642,8 @@ int main(void)
 		T(test_bad_ranges),
 		T(test_replay_hole),
 		T(test_batch_overflow),
+		T(test_socket_kernel_only),
+		T(test_timeout_not_early),
 #undef T
 	};
 
