@@ -75,6 +75,7 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 #include <linux/timex.h>
@@ -212,7 +213,38 @@ MODULE_PARM_DESC(sync_budget_ns,
 static unsigned int tsmon_budget_settle_ms = 60000;
 module_param_named(sync_budget_settle_ms, tsmon_budget_settle_ms, uint, 0644);
 MODULE_PARM_DESC(sync_budget_settle_ms,
-		 "after a step, resume, clocksource change or VM disruption, the budget stands in only for sync updates this much later (default 60000)");
+		 "after a step, resume, clocksource change or VM disruption, the budget stands in only for sync updates this much later; a step another process made counts in the bound of sync updates this long (default 60000)");
+
+static u64 tsmon_settle_ns(void)
+{
+	return (u64)READ_ONCE(tsmon_budget_settle_ms) * NSEC_PER_MSEC;
+}
+
+/**
+ * tsmon_ntp_stepped() - account a step of REALTIME for the sync error
+ * @d: device state, writer lock held
+ * @delta: signed size of the step
+ * @mono: CLOCK_MONOTONIC when it was seen
+ *
+ * Runs in the stepping task (the timekeeping hook of a step does). Steps
+ * less than sync_budget_settle_ms apart add up: a daemon may be slewing
+ * away all of them at once.
+ */
+void tsmon_ntp_stepped(struct tsmon_dev *d, s64 delta, u64 mono)
+{
+	u64 size = delta < 0 ? -(u64)delta : (u64)delta;
+	pid_t tgid = in_task() ? current->tgid : 0;
+
+	if (!d->step_resid_ns || mono - d->step_resid_mono >= tsmon_settle_ns()) {
+		d->step_resid_ns = 0;
+		d->step_resid_tgid = tgid;
+	} else if (d->step_resid_tgid != tgid) {
+		d->step_resid_tgid = 0;
+	}
+	if (check_add_overflow(d->step_resid_ns, size, &d->step_resid_ns))
+		d->step_resid_ns = U64_MAX;
+	d->step_resid_mono = mono;
+}
 
 /**
  * tsmon_ntp_init() - prepare the NTP group's state before any probe
@@ -229,13 +261,17 @@ void tsmon_ntp_init(struct tsmon_dev *d)
 /*
  * The clock's error at a sync update: what the daemon measured, and what
  * the kernel PLL still has to slew of the offset it was handed (the clock
- * is off by that until it is slewed away; it only shrinks meanwhile).
+ * is off by that until it is slewed away; it only shrinks meanwhile). A
+ * daemon that slews by itself (chronyd) reports an error without the
+ * offset it is still slewing: after a step made behind its back, that is
+ * up to the step, so steps of another process in the settle window count.
+ * Runs in the task that made the update.
  */
-static void tsmon_sync_error(struct tsmon_health *h)
+static void tsmon_sync_error(struct tsmon_dev *d, struct tsmon_health *h)
 {
 	s64 off = (s64)h->ntp_offset_ns;
 	u64 err = h->ntp_maxerror_ns, abs_off = off < 0 ? -(u64)off : off;
-	u64 settle = (u64)READ_ONCE(tsmon_budget_settle_ms) * NSEC_PER_MSEC;
+	u64 settle = tsmon_settle_ns();
 	u32 flags = 0;
 
 	if (!err) {
@@ -263,6 +299,13 @@ static void tsmon_sync_error(struct tsmon_health *h)
 		flags |= TSMON_SYNC_PLL_OFFSET;
 	h->sync_flags = flags;
 	h->sync_offset_ns = abs_off;
+	if (err && d->step_resid_ns &&
+	    h->sync_mono_ns - d->step_resid_mono < settle &&
+	    d->step_resid_tgid != current->tgid) {
+		h->sync_flags |= TSMON_SYNC_STEP_RESIDUAL;
+		if (check_add_overflow(abs_off, d->step_resid_ns, &abs_off))
+			abs_off = U64_MAX;
+	}
 	if (!err)
 		h->sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN;
 	else if (check_add_overflow(err, abs_off, &h->sync_maxerror_ns) ||
@@ -776,7 +819,7 @@ static void tsmon_adjtimex_seen(struct tsmon_dev *d,
 		d->sync_last_mono = mono;
 		h->ntp_syncs++;
 		h->sync_mono_ns = mono;
-		tsmon_sync_error(h);
+		tsmon_sync_error(d, h);
 		h->sync_esterror_ns = h->ntp_esterror_ns;
 	}
 

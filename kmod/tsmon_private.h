@@ -107,6 +107,11 @@ struct tsmon_vmclock_page;
  * @ntp_maxerror_us: shadow of time_maxerror (grows 500 us per second)
  * @ntp_esterror_us: shadow of time_esterror
  * @sync_last_mono: CLOCK_MONOTONIC of the last sync update, 0 if none
+ * @step_resid_ns: summed size of the steps made less than
+ *               sync_budget_settle_ms apart, the last of them at @step_resid_mono
+ * @step_resid_mono: CLOCK_MONOTONIC of that last step
+ * @step_resid_tgid: the process that made them all; 0 when several did, or
+ *               none did (not stepped from a task)
  * @sync_hist:    the last TSMON_SYNC_HISTORY intervals between sync updates
  * @sync_hist_len: valid entries in @sync_hist
  * @sync_hist_pos: next entry of @sync_hist to overwrite
@@ -184,6 +189,9 @@ struct tsmon_dev {
 	s64 ntp_maxerror_us;
 	s64 ntp_esterror_us;
 	u64 sync_last_mono;
+	u64 step_resid_ns;
+	u64 step_resid_mono;
+	pid_t step_resid_tgid;
 	u64 sync_hist[TSMON_SYNC_HISTORY];
 	u32 sync_hist_len;
 	u32 sync_hist_pos;
@@ -270,6 +278,7 @@ void tsmon_ntp_detach(struct tsmon_dev *d);
 void tsmon_ntp_refuse(struct tsmon_dev *d, const char *probe,
 		      const char *what, s64 got);
 void tsmon_ntp_cleared(struct tsmon_dev *d, u64 mono, u64 real);
+void tsmon_ntp_stepped(struct tsmon_dev *d, s64 delta, u64 mono);
 void tsmon_probes_missed_publish(struct tsmon_dev *d, u64 all, u64 ntp,
 				 u64 mono, u64 real);
 

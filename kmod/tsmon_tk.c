@@ -182,6 +182,7 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 			h->last_step_delta_ns = (u64)d_real;
 			h->last_step_reason = rec.step.reason;
 			tsmon_tk_disrupted(d, TSMON_EVENT_CLOCK_STEP, mono);
+			tsmon_ntp_stepped(d, d_real, mono);
 		}
 		if (d_tai) {
 			tsmon_rec_init(&rec, TSMON_EVENT_TAI_CHANGE, mono, real);

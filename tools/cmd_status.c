@@ -531,6 +531,9 @@ static void text_syncs(const struct out *o, const struct status *s,
 	if (h->sync_flags & TSMON_SYNC_PLL_OFFSET)
 		line(o, "", "includes the PLL offset still to slew, %s",
 		     amount_ns(a, sizeof(a), h->sync_offset_ns));
+	if (h->sync_flags & TSMON_SYNC_STEP_RESIDUAL)
+		line(o, "", "includes steps another process made just before "
+		     "(the source may still be slewing them away)");
 	if (h->ntp_syncs < 2)
 		line(o, "", "interval unknown (one update so far)");
 	else

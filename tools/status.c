@@ -49,6 +49,7 @@ static const struct bit_name sync_flag_names[] = {
 	{ .bit = TSMON_SYNC_BUDGET,		.name = "budget" },
 	{ .bit = TSMON_SYNC_PLL_OFFSET,		.name = "pll_offset" },
 	{ .bit = TSMON_SYNC_SETTLING,		.name = "settling" },
+	{ .bit = TSMON_SYNC_STEP_RESIDUAL,	.name = "step_residual" },
 };
 
 const struct bit_names sync_flag_bits = BIT_NAMES(sync_flag_names);

@@ -114,6 +114,7 @@ const (
 	SyncBudget             = 1 << 1
 	SyncPLLOffset          = 1 << 2
 	SyncSettling           = 1 << 3
+	SyncStepResidual       = 1 << 4
 	NTPStateUnknown        = 0xffffffff
 	NTPModeBits            = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0080 | 0x1000 | 0x2000 | 0x4000
 )

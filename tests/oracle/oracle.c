@@ -1057,6 +1057,11 @@ static bool run_leap(struct phase *p, int leap)
 	}
 	/* Nothing of the steps before: the kernel as if just booted. */
 	ntp_restore(&tx0);
+	/*
+	 * Truth moved with that step, so it is no error chronyd must slew
+	 * away: as on a node booted on the 31st, nothing of it counts.
+	 */
+	settle_ms(0);
 	tai_before = ntp_tai();
 	feed_start(CLIENT_SOCK, leap);
 	sampler_start();
@@ -1077,6 +1082,7 @@ static bool run_leap(struct phase *p, int leap)
 	ksft_print_msg("TAI offset %d -> %d (the kernel %s the leap)\n",
 		       tai_before, tai_after,
 		       tai_after == tai_before + leap ? "applied" : "did NOT apply");
+	settle_ms(SETTLE_DEFAULT_MS);
 	return true;
 }
 

@@ -16,6 +16,8 @@
  * adjtimex call. The clock is stepped back by the exact sum of the test's
  * steps and the NTP state is put back.
  */
+#include <sys/wait.h>
+
 #include "tsmon_selftest.h"
 
 #define MAXERROR_US		20000
@@ -473,6 +475,7 @@ static bool forward_read_ok(const struct tsmon_time *r,
  */
 #define BUDGET_PARAM	"/sys/module/tsmon/parameters/sync_budget_ns"
 #define PLL_OFFSET_US	20000
+#define RESID_STEP_NS	(3 * NSEC_PER_MSEC)
 
 static bool set_budget(uint64_t ns)
 {
@@ -680,6 +683,97 @@ static bool case_forward(void)
 	return step(back) && ok;
 }
 
+/* A sync update without sync_update()'s exact check; the health after it. */
+static bool sync_health(struct tsmon_health *h)
+{
+	int status = ntp_status();
+	struct timex tx = {
+		.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR,
+		.maxerror = MAXERROR_US,
+		.esterror = ESTERROR_US,
+	};
+
+	if (status < 0)
+		return false;
+	tx.status = status & ~STA_UNSYNC;
+	if (adjtimex(&tx) < 0) {
+		ksft_print_msg("adjtimex: %s\n", strerror(errno));
+		return false;
+	}
+	return read_health(t, h);
+}
+
+static bool residual_is(const char *what, uint64_t resid_ns)
+{
+	uint64_t want = (uint64_t)MAXERROR_US * USEC_NS +
+			TSMON_SYNC_MAXERROR_ROUNDING_NS + resid_ns;
+	struct tsmon_health h;
+
+	if (!sync_health(&h))
+		return false;
+	if (h.sync_maxerror_ns == want &&
+	    !!(h.sync_flags & TSMON_SYNC_STEP_RESIDUAL) == !!resid_ns)
+		return true;
+	ksft_print_msg("%s: sync_maxerror_ns %llu flags 0x%x, want %llu%s\n",
+		       what, (unsigned long long)h.sync_maxerror_ns, h.sync_flags,
+		       (unsigned long long)want,
+		       resid_ns ? " with STEP_RESIDUAL" : "");
+	return false;
+}
+
+/*
+ * chronyd slews by itself and reports an error without what it is still
+ * slewing: after a step another process made behind its back, that is up to
+ * the step. Such steps within the settle window are in the error of the
+ * updates after them; the daemon's own steps are not. A 1 s window keeps the
+ * earlier cases' steps out of it.
+ */
+static bool case_step_residual(void)
+{
+	const struct timespec window = { 1, 200 * 1000 * 1000 };
+	bool ok = true;
+	pid_t pid;
+	int st;
+
+	if (tsmon_param_set("sync_budget_settle_ms", 1000))
+		return false;
+	nanosleep(&window, NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid)
+		_exit(clock_step_ns(RESID_STEP_NS) ? 1 : 0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		ksft_print_msg("the other process could not step the clock\n");
+		return false;
+	}
+	stepped_ns += RESID_STEP_NS;
+	ok &= residual_is("after another process's step", RESID_STEP_NS);
+	/* Ours, back, in the same window: both count. */
+	ok &= step(-RESID_STEP_NS);
+	ok &= residual_is("after its step and ours", 2 * RESID_STEP_NS);
+
+	/* Our own steps alone: the source made them, and knows. */
+	nanosleep(&window, NULL);
+	ok &= step(RESID_STEP_NS) && step(-RESID_STEP_NS);
+	ok &= residual_is("after our own steps", 0);
+
+	/* Out of the window, the other process's steps no longer count. */
+	nanosleep(&window, NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid)
+		_exit(clock_step_ns(RESID_STEP_NS) ? 1 : 0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return false;
+	stepped_ns += RESID_STEP_NS;
+	nanosleep(&window, NULL);
+	ok &= residual_is("a window after another process's step", 0);
+	ok &= step(-RESID_STEP_NS);
+	return !tsmon_param_set("sync_budget_settle_ms", 60000) && ok;
+}
+
 static bool case_restore(void)
 {
 	struct rt_offset now;
@@ -710,7 +804,7 @@ int main(void)
 	struct tsmon_health h;
 	int err;
 
-	selftest_start(17);
+	selftest_start(18);
 	if (ntp_read(&saved) < 0)
 		ksft_exit_fail_msg("adjtimex: %s\n", strerror(errno));
 	off0 = rt_mono_offset();
@@ -757,6 +851,8 @@ int main(void)
 			 "PLL offset 20 ms still to slew: in the bound\n");
 	ksft_test_result(case_forward(),
 			 "tsmon_forward_now holds time across a -0.5 s step, then resumes\n");
+	ksft_test_result(case_step_residual(),
+			 "steps by another process within the settle window are in the sync error; our own are not\n");
 	ksft_test_result(case_restore(),
 			 "clock and NTP state restored\n");
 	tsmon_close(t);

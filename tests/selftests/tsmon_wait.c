@@ -125,7 +125,8 @@ static bool case_available(void)
 	t0 = clk_ns(CLOCK_MONOTONIC);
 	err = tsmon_wait(t, &c, 5000);
 	ms = (clk_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC;
-	if (err || ms > 100) {
+	/* Not waited for: far from the timeout, whatever the guest's hiccups. */
+	if (err || ms >= 2500) {
 		ksft_print_msg("tsmon_wait with a record ready: %d after %lld ms\n",
 			       err, (long long)ms);
 		return false;

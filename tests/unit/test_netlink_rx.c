@@ -518,7 +518,6 @@ static void test_socket_kernel_only(void **state)
 	struct mnl_socket *sub = tsmon__sub_socket(), *plain, *intruder;
 	unsigned char buf[8192];
 	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
 	ssize_t n;
 
 	(void)state;
@@ -541,20 +540,17 @@ static void test_socket_kernel_only(void **state)
 	assert_int_equal(errno, EAGAIN);
 
 	/* The controller answers a request made on it. */
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = 1;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
+	reset();
+	nlh = put_msg(&dg, GENL_ID_CTRL, NLM_F_REQUEST, true,
+		      CTRL_CMD_GETFAMILY);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "nlctrl");
-	assert_true(mnl_socket_sendto(sub, nlh, nlh->nlmsg_len) > 0);
+	end_msg(&dg, nlh);
+	assert_true(mnl_socket_sendto(sub, dg.buf, dg.len) > 0);
 	n = mnl_socket_recvfrom(sub, buf, sizeof(buf));
 	assert_true(n > (ssize_t)sizeof(*nlh));
 	nlh = (struct nlmsghdr *)buf;
 	assert_int_equal(nlh->nlmsg_type, GENL_ID_CTRL);
-	assert_int_equal(nlh->nlmsg_seq, 1);
+	assert_int_equal(nlh->nlmsg_seq, REQ_SEQ);
 
 	mnl_socket_close(intruder);
 	mnl_socket_close(plain);

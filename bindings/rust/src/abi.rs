@@ -179,6 +179,8 @@ pub const SYNC_BUDGET: u32 = 1 << 1;
 pub const SYNC_PLL_OFFSET: u32 = 1 << 2;
 /// sync_flags: the budget would have stood in, but a disruption was too recent.
 pub const SYNC_SETTLING: u32 = 1 << 3;
+/// sync_flags: steps another process made in the settle window are in the error.
+pub const SYNC_STEP_RESIDUAL: u32 = 1 << 4;
 
 /// Slots in `Health::phc`.
 pub const PHC_SLOTS: usize = 8;

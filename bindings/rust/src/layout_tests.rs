@@ -302,6 +302,7 @@ fn constants() -> Vec<(&'static str, u64)> {
         ("TSMON_SYNC_BUDGET", SYNC_BUDGET as u64),
         ("TSMON_SYNC_PLL_OFFSET", SYNC_PLL_OFFSET as u64),
         ("TSMON_SYNC_SETTLING", SYNC_SETTLING as u64),
+        ("TSMON_SYNC_STEP_RESIDUAL", SYNC_STEP_RESIDUAL as u64),
         ("TSMON_PHC_SLOTS", PHC_SLOTS as u64),
         ("TSMON_NTP_STATE_UNKNOWN", NTP_STATE_UNKNOWN as u64),
         ("TSMON_NTP_MODE_BITS", NTP_MODE_BITS as u64),

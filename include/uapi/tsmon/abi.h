@@ -246,6 +246,13 @@ enum tsmon_vm_state {
  * budget does not cover. No bound (TSMON_SYNC_ERROR_UNKNOWN).
  */
 #define TSMON_SYNC_SETTLING		(1U << 3)
+/*
+ * Another process than the one making the update stepped the clock less
+ * than sync_budget_settle_ms before: the source may still be slewing the
+ * step away, which its own error does not include, so the steps' summed
+ * size is in sync_maxerror_ns.
+ */
+#define TSMON_SYNC_STEP_RESIDUAL	(1U << 4)
 
 /* Slots in tsmon_health.phc[]; PHCs beyond them count in phc_overflow. */
 #define TSMON_PHC_SLOTS		8
@@ -422,7 +429,9 @@ struct tsmon_phc_slot {
  *                     plus TSMON_SYNC_MAXERROR_ROUNDING_NS (or, where it set
  *                     0, the operator's sync_budget_ns)
  *                     plus the PLL offset the kernel still had to slew
- *                     (@sync_offset_ns); TSMON_SYNC_ERROR_UNKNOWN when it
+ *                     (@sync_offset_ns), plus the size of the steps other
+ *                     processes made just before (TSMON_SYNC_STEP_RESIDUAL);
+ *                     TSMON_SYNC_ERROR_UNKNOWN when it
  *                     set 0 and no budget is declared
  * @sync_interval_ns:  typical interval between sync updates: the longest of
  *                     the last eight, 0 until two updates were seen
