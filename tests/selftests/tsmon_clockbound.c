@@ -492,16 +492,17 @@ static bool set_budget(uint64_t ns)
 }
 
 /*
- * A sync update that asserts no error, as phc2sys, ptp4l and timesyncd
- * make it; @h is the health block after it.
+ * A sync update with these error figures, without sync_update()'s exact
+ * check; @h is the health block after it.
  */
-static bool sync_zero(struct tsmon_health *h)
+static bool sync_health(long maxerror_us, long esterror_us,
+			struct tsmon_health *h)
 {
 	int status = ntp_status();
 	struct timex tx = {
 		.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR,
-		.maxerror = 0,
-		.esterror = 0,
+		.maxerror = maxerror_us,
+		.esterror = esterror_us,
 	};
 
 	if (status < 0)
@@ -512,6 +513,12 @@ static bool sync_zero(struct tsmon_health *h)
 		return false;
 	}
 	return read_health(t, h);
+}
+
+/* A sync update that asserts no error, as phc2sys, ptp4l and timesyncd make it. */
+static bool sync_zero(struct tsmon_health *h)
+{
+	return sync_health(0, 0, h);
 }
 
 /* maxerror 0 and no budget: disciplined, error unknown - never a bound. */
@@ -683,33 +690,13 @@ static bool case_forward(void)
 	return step(back) && ok;
 }
 
-/* A sync update without sync_update()'s exact check; the health after it. */
-static bool sync_health(struct tsmon_health *h)
-{
-	int status = ntp_status();
-	struct timex tx = {
-		.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR,
-		.maxerror = MAXERROR_US,
-		.esterror = ESTERROR_US,
-	};
-
-	if (status < 0)
-		return false;
-	tx.status = status & ~STA_UNSYNC;
-	if (adjtimex(&tx) < 0) {
-		ksft_print_msg("adjtimex: %s\n", strerror(errno));
-		return false;
-	}
-	return read_health(t, h);
-}
-
 static bool residual_is(const char *what, uint64_t resid_ns)
 {
 	uint64_t want = (uint64_t)MAXERROR_US * USEC_NS +
 			TSMON_SYNC_MAXERROR_ROUNDING_NS + resid_ns;
 	struct tsmon_health h;
 
-	if (!sync_health(&h))
+	if (!sync_health(MAXERROR_US, ESTERROR_US, &h))
 		return false;
 	if (h.sync_maxerror_ns == want &&
 	    !!(h.sync_flags & TSMON_SYNC_STEP_RESIDUAL) == !!resid_ns)
