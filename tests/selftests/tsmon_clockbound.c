@@ -708,6 +708,24 @@ static bool residual_is(const char *what, uint64_t resid_ns)
 	return false;
 }
 
+/* A step of @ns made by another process than this one (a child). */
+static bool other_step(int64_t ns)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return false;
+	if (!pid)
+		_exit(clock_step_ns(ns) ? 1 : 0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		ksft_print_msg("another process could not step the clock\n");
+		return false;
+	}
+	stepped_ns += ns;
+	return true;
+}
+
 /*
  * chronyd slews by itself and reports an error without what it is still
  * slewing: after a step another process made behind its back, that is up to
@@ -718,46 +736,31 @@ static bool residual_is(const char *what, uint64_t resid_ns)
 static bool case_step_residual(void)
 {
 	const struct timespec window = { 1, 200 * 1000 * 1000 };
-	bool ok = true;
-	pid_t pid;
-	int st;
+	bool ok;
 
 	if (tsmon_param_set("sync_budget_settle_ms", 1000))
 		return false;
 	nanosleep(&window, NULL);
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (!pid)
-		_exit(clock_step_ns(RESID_STEP_NS) ? 1 : 0);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		ksft_print_msg("the other process could not step the clock\n");
-		return false;
-	}
-	stepped_ns += RESID_STEP_NS;
-	ok &= residual_is("after another process's step", RESID_STEP_NS);
+	ok = other_step(RESID_STEP_NS) &&
+	     residual_is("after another process's step", RESID_STEP_NS);
 	/* Ours, back, in the same window: both count. */
-	ok &= step(-RESID_STEP_NS);
-	ok &= residual_is("after its step and ours", 2 * RESID_STEP_NS);
+	ok &= step(-RESID_STEP_NS) &&
+	      residual_is("after its step and ours", 2 * RESID_STEP_NS);
 
 	/* Our own steps alone: the source made them, and knows. */
 	nanosleep(&window, NULL);
-	ok &= step(RESID_STEP_NS) && step(-RESID_STEP_NS);
-	ok &= residual_is("after our own steps", 0);
+	ok &= step(RESID_STEP_NS) && step(-RESID_STEP_NS) &&
+	      residual_is("after our own steps", 0);
 
 	/* Out of the window, the other process's steps no longer count. */
 	nanosleep(&window, NULL);
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (!pid)
-		_exit(clock_step_ns(RESID_STEP_NS) ? 1 : 0);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
-		return false;
-	stepped_ns += RESID_STEP_NS;
-	nanosleep(&window, NULL);
-	ok &= residual_is("a window after another process's step", 0);
-	ok &= step(-RESID_STEP_NS);
+	if (other_step(RESID_STEP_NS)) {
+		nanosleep(&window, NULL);
+		ok &= residual_is("a window after another process's step", 0);
+		ok &= step(-RESID_STEP_NS);
+	} else {
+		ok = false;
+	}
 	return !tsmon_param_set("sync_budget_settle_ms", 60000) && ok;
 }
 
