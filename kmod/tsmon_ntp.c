@@ -226,16 +226,18 @@ static u64 tsmon_settle_ns(void)
  * @delta: signed size of the step
  * @mono: CLOCK_MONOTONIC when it was seen
  *
- * Runs in the stepping task (the timekeeping hook of a step does). Steps
- * less than sync_budget_settle_ms apart add up: a daemon may be slewing
- * away all of them at once.
+ * Runs in the stepping task (the timekeeping hook of a step does), before
+ * the health block's last step is replaced by this one. Steps less than
+ * sync_budget_settle_ms apart add up: a daemon may be slewing away all of
+ * them at once.
  */
 void tsmon_ntp_stepped(struct tsmon_dev *d, s64 delta, u64 mono)
 {
 	u64 size = delta < 0 ? -(u64)delta : (u64)delta;
+	u64 prev = d->health->last_step_mono_ns;
 	pid_t tgid = in_task() ? current->tgid : 0;
 
-	if (!d->step_resid_ns || mono - d->step_resid_mono >= tsmon_settle_ns()) {
+	if (!d->step_resid_ns || mono - prev >= tsmon_settle_ns()) {
 		d->step_resid_ns = 0;
 		d->step_resid_tgid = tgid;
 	} else if (d->step_resid_tgid != tgid) {
@@ -243,7 +245,6 @@ void tsmon_ntp_stepped(struct tsmon_dev *d, s64 delta, u64 mono)
 	}
 	if (check_add_overflow(d->step_resid_ns, size, &d->step_resid_ns))
 		d->step_resid_ns = U64_MAX;
-	d->step_resid_mono = mono;
 }
 
 /**
@@ -271,7 +272,7 @@ static void tsmon_sync_error(struct tsmon_dev *d, struct tsmon_health *h)
 {
 	s64 off = (s64)h->ntp_offset_ns;
 	u64 err = h->ntp_maxerror_ns, abs_off = off < 0 ? -(u64)off : off;
-	u64 settle = tsmon_settle_ns();
+	u64 settle = tsmon_settle_ns(), resid = 0;
 	u32 flags = 0;
 
 	if (!err) {
@@ -297,18 +298,18 @@ static void tsmon_sync_error(struct tsmon_dev *d, struct tsmon_health *h)
 	}
 	if (abs_off)
 		flags |= TSMON_SYNC_PLL_OFFSET;
+	if (err && d->step_resid_ns &&
+	    h->sync_mono_ns - h->last_step_mono_ns < settle &&
+	    d->step_resid_tgid != current->tgid) {
+		flags |= TSMON_SYNC_STEP_RESIDUAL;
+		resid = d->step_resid_ns;
+	}
 	h->sync_flags = flags;
 	h->sync_offset_ns = abs_off;
-	if (err && d->step_resid_ns &&
-	    h->sync_mono_ns - d->step_resid_mono < settle &&
-	    d->step_resid_tgid != current->tgid) {
-		h->sync_flags |= TSMON_SYNC_STEP_RESIDUAL;
-		if (check_add_overflow(abs_off, d->step_resid_ns, &abs_off))
-			abs_off = U64_MAX;
-	}
 	if (!err)
 		h->sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN;
-	else if (check_add_overflow(err, abs_off, &h->sync_maxerror_ns) ||
+	else if (check_add_overflow(err, abs_off, &err) ||
+		 check_add_overflow(err, resid, &h->sync_maxerror_ns) ||
 		 h->sync_maxerror_ns == TSMON_SYNC_ERROR_UNKNOWN)
 		h->sync_maxerror_ns = TSMON_SYNC_ERROR_UNKNOWN - 1;
 }

@@ -108,8 +108,8 @@ struct tsmon_vmclock_page;
  * @ntp_esterror_us: shadow of time_esterror
  * @sync_last_mono: CLOCK_MONOTONIC of the last sync update, 0 if none
  * @step_resid_ns: summed size of the steps made less than
- *               sync_budget_settle_ms apart, the last of them at @step_resid_mono
- * @step_resid_mono: CLOCK_MONOTONIC of that last step
+ *               sync_budget_settle_ms apart, the last of them the health
+ *               block's last step
  * @step_resid_tgid: the process that made them all; 0 when several did, or
  *               none did (not stepped from a task)
  * @sync_hist:    the last TSMON_SYNC_HISTORY intervals between sync updates
@@ -190,7 +190,6 @@ struct tsmon_dev {
 	s64 ntp_esterror_us;
 	u64 sync_last_mono;
 	u64 step_resid_ns;
-	u64 step_resid_mono;
 	pid_t step_resid_tgid;
 	u64 sync_hist[TSMON_SYNC_HISTORY];
 	u32 sync_hist_len;

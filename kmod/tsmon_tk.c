@@ -172,6 +172,8 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 		if (d_real) {
 			struct tsmon_health *h = d->health;
 
+			/* Before last_step_mono_ns moves: it needs the previous. */
+			tsmon_ntp_stepped(d, d_real, mono);
 			tsmon_rec_init(&rec, TSMON_EVENT_CLOCK_STEP, mono, real);
 			rec.step.delta_ns = (u64)d_real;
 			rec.step.reason = tsmon_take_step_reason(d);
@@ -182,7 +184,6 @@ static void tsmon_tk_classify(struct tsmon_dev *d,
 			h->last_step_delta_ns = (u64)d_real;
 			h->last_step_reason = rec.step.reason;
 			tsmon_tk_disrupted(d, TSMON_EVENT_CLOCK_STEP, mono);
-			tsmon_ntp_stepped(d, d_real, mono);
 		}
 		if (d_tai) {
 			tsmon_rec_init(&rec, TSMON_EVENT_TAI_CHANGE, mono, real);

@@ -667,8 +667,7 @@ int tsmon_sub_next_sz(struct tsmon_sub *s, struct tsmon_record *rec,
 
 			if (now >= end)
 				return -ETIMEDOUT;
-			/* Round up: never give up before the caller's timeout. */
-			wait = (int)((end - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+			wait = tsmon_poll_ms(now, end);
 		}
 		err = poll(&pfd, 1, wait);
 		if (err < 0)

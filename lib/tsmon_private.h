@@ -134,6 +134,12 @@ static inline uint64_t tsmon_mono_now(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* Milliseconds for poll() from @now to @deadline, rounded up: never early. */
+static inline int tsmon_poll_ms(uint64_t now, uint64_t deadline)
+{
+	return (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+}
+
 /*
  * A reader waiting for a writer to finish an update: spins TSMON_SPIN_FAST
  * times, then until the handle's spin limit has passed on the clock.

@@ -74,9 +74,7 @@ int tsmon_wait(const struct tsmon *t, const struct tsmon_cursor *c,
 				      0 : -ETIMEDOUT;
 				break;
 			}
-			/* Round up: never give up before the caller's timeout. */
-			left = (int)((deadline - now + NSEC_PER_MSEC - 1) /
-				     NSEC_PER_MSEC);
+			left = tsmon_poll_ms(now, deadline);
 		}
 
 		pfd.revents = 0;

@@ -165,13 +165,7 @@ static inline int ntp_restore(const struct timex *saved)
 
 	if (adjtimex(&tx) < 0)
 		return -errno;
-	if (!(saved->status & STA_NANO)) {
-		memset(&tx, 0, sizeof(tx));
-		tx.modes = ADJ_MICRO;
-		if (adjtimex(&tx) < 0)
-			return -errno;
-	}
-	return 0;
+	return saved->status & STA_NANO ? 0 : ntp_set_nano(false);
 }
 
 #endif /* TSMON_CLOCKOPS_H */

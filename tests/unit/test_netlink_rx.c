@@ -481,14 +481,6 @@ static void test_batch_overflow(void **state)
 	expect_none(s);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Another process's socket, as an intruder or a source of wakeups. */
 static struct mnl_socket *user_socket(void)
 {
@@ -606,10 +598,10 @@ static void test_timeout_not_early(void **state)
 	assert_int_equal(pthread_create(&th, NULL, waker_run, &w), 0);
 	for (i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
 		for (rep = 0; rep < 12; rep++) {
-			int64_t t0 = mono_ns(), el;
+			int64_t t0 = (int64_t)tsmon_mono_now(), el;
 			int err = tsmon_sub_next(s, &rec, timeouts[i]);
 
-			el = mono_ns() - t0;
+			el = (int64_t)tsmon_mono_now() - t0;
 			if (err != -ETIMEDOUT ||
 			    el < (int64_t)timeouts[i] * 1000000)
 				fail_msg("timeout %d ms: %d after %lld ns",
